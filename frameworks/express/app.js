@@ -1,0 +1,43 @@
+import { createServer as createHttpServer } from 'node:http';
+import express from 'express';
+import { BODY_LIMIT_BYTES } from './api.js';
+
+function send(res, { status, body }) {
+  if (body === undefined) res.status(status).end();
+  else res.status(status).json(body);
+}
+
+export function createServer(api, { onClose }) {
+  const app = express();
+  app.disable('x-powered-by');
+
+  // First, so that body-parser errors and every later event run inside the context.
+  app.use((req, res, next) => {
+    req.context = api.resolveContext({ headers: req.headers, method: req.method, url: req.originalUrl });
+    api.runInContext(req.context, next);
+  });
+  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
+
+  for (const route of api.routes) {
+    app[route.method.toLowerCase()](route.path, async (req, res) => {
+      send(res, await route.handle({ body: req.body, params: req.params, context: req.context }));
+    });
+  }
+
+  app.use((req, res) => send(res, api.notFound()));
+
+  // Express recognises error middleware by its four parameters.
+  app.use((error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    send(res, api.errorResponse(error, req.context));
+  });
+
+  const server = createHttpServer(app);
+  return {
+    server,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await onClose();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+const DETAILED_ANALYTICS_FLAG = 'detailed-analytics';
+const MS_PER_HOUR = 60 * 60 * 1000;
+
+/**
+ * Every event the server sends, in one place. Events inherit the request's
+ * session id and request properties from posthog.withContext(); an explicit
+ * distinctId is given wherever the user is known, so that signup and login
+ * events land on the new identity rather than the anonymous one.
+ */
+export function createAnalytics(posthog) {
+  function identify(user, anonymousId) {
+    posthog.identify({
+      distinctId: user.id,
+      properties: {
+        $set: { email: user.email, name: user.name },
+        ...(anonymousId && anonymousId !== user.id ? { $anon_distinct_id: anonymousId } : {}),
+      },
+    });
+  }
+
+  function capture(user, event, properties, flags) {
+    posthog.capture({ distinctId: user.id, event, properties, ...(flags ? { flags } : {}) });
+  }
+
+  return {
+    userSignedUp(user, anonymousId) {
+      identify(user, anonymousId);
+      capture(user, 'user_signed_up', { signup_method: 'email' });
+    },
+
+    userLoggedIn(user, anonymousId) {
+      identify(user, anonymousId);
+      capture(user, 'user_logged_in', { login_method: 'email' });
+    },
+
+    todoAdded(user, todo, totalTodos) {
+      capture(user, 'todo_added', {
+        todo_id: todo.id,
+        title_length: todo.title.length,
+        total_todos: totalTodos,
+      });
+    },
+
+    todoUpdated(user, todo, fieldsChanged) {
+      capture(user, 'todo_updated', { todo_id: todo.id, fields_changed: fieldsChanged });
+    },
+
+    todoCompleted(user, todo) {
+      const hours = (Date.parse(todo.completedAt) - Date.parse(todo.createdAt)) / MS_PER_HOUR;
+      capture(user, 'todo_completed', {
+        todo_id: todo.id,
+        time_to_complete_hours: Math.round(hours * 100) / 100,
+      });
+    },
+
+    todoDeleted(user, todo) {
+      capture(user, 'todo_deleted', { todo_id: todo.id, was_completed: todo.completed });
+    },
+
+    statsViewed(user, { detailed, flags }) {
+      capture(user, 'stats_viewed', { detailed_analytics: detailed }, flags);
+    },
+
+    /**
+     * One /flags request per call. The snapshot goes on stats_viewed so the event
+     * records the value the code branched on; no separate $feature_flag_called.
+     * Flags must never break the route, so an unreachable PostHog means "off".
+     */
+    async detailedAnalytics(user) {
+      try {
+        const flags = await posthog.evaluateFlags(user.id, { flagKeys: [DETAILED_ANALYTICS_FLAG] });
+        return {
+          detailed: flags.isEnabled(DETAILED_ANALYTICS_FLAG, { sendFeatureFlagEvents: false }),
+          flags,
+        };
+      } catch {
+        return { detailed: false };
+      }
+    },
+  };
+}

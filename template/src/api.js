@@ -1,0 +1,69 @@
+import { clientErrorOf, HttpError } from './http-error.js';
+import { posthogContextOf, resolveRequestContext } from './request-context.js';
+import { createRoutes } from './routes.js';
+
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+/**
+ * What a framework adapter needs, and nothing framework-specific: the routes,
+ * how to resolve a request's identity, and how to answer errors. Adding a
+ * framework means writing one adapter against this object.
+ */
+export function createApi({ store, posthog, production, log = console }) {
+  function authorize(route) {
+    if (!route.auth) return route.handler;
+    return (request) => {
+      if (!request.user) throw new HttpError(401, 'Missing or invalid bearer token');
+      return route.handler(request);
+    };
+  }
+
+  const routes = createRoutes({ store, posthog, production }).map((route) => {
+    const handler = authorize(route);
+    return {
+      method: route.method,
+      path: route.path,
+      handle: (request) => handler({ ...request, user: request.context.user }),
+    };
+  });
+
+  return {
+    routes,
+
+    /** Who is calling and from which session: resolved once per request. */
+    resolveContext(request) {
+      return resolveRequestContext(request, store);
+    },
+
+    /** Runs the rest of the request so that every event it captures carries its context. */
+    runInContext(context, next) {
+      return posthog.withContext(posthogContextOf(context), next, { fresh: true });
+    },
+
+    notFound() {
+      return { status: 404, body: { error: 'Not Found' } };
+    },
+
+    /**
+     * A client's mistake is answered with its 4xx and never reported; anything
+     * else is one $exception, under the request's identity, and a 500.
+     */
+    errorResponse(error, context) {
+      const clientError = clientErrorOf(error);
+      if (clientError) return { status: clientError.status, body: { error: clientError.message } };
+
+      log.error(error);
+      posthog.captureException(error, context?.distinctId, {
+        ...context?.properties,
+        ...(context?.sessionId ? { $session_id: context.sessionId } : {}),
+        $response_status_code: 500,
+      });
+      return {
+        status: 500,
+        body: production
+          ? { error: 'Internal Server Error' }
+          : { error: 'Internal Server Error', stack: String(error?.stack ?? error) },
+      };
+    },
+  };
+}

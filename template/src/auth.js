@@ -1,0 +1,30 @@
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scryptAsync = promisify(scrypt);
+const KEY_LENGTH = 64;
+
+export async function hashPassword(password) {
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(password, salt, KEY_LENGTH);
+  return `scrypt$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+// A hash of a password nobody has, so that an unknown email costs the same
+// scrypt work as a wrong password and response times don't reveal accounts.
+const decoyHash = hashPassword(randomBytes(16).toString('hex'));
+
+export async function verifyPassword(password, storedHash) {
+  const [, salt, expected] = (storedHash ?? (await decoyHash)).split('$');
+  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), KEY_LENGTH);
+  return timingSafeEqual(actual, Buffer.from(expected, 'base64')) && storedHash !== undefined;
+}
+
+/** 256 random bits; only its digest is stored, so a leaked store leaks no sessions. */
+export function createToken() {
+  return randomBytes(32).toString('base64url');
+}
+
+export function tokenDigest(token) {
+  return createHash('sha256').update(token).digest('base64url');
+}

@@ -1,0 +1,31 @@
+export class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+  }
+}
+
+const CLIENT_ERROR_MESSAGES = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Request body must not exceed 100 kB',
+  415: 'Content-Type must be application/json',
+};
+
+/**
+ * Frameworks and body parsers throw their own errors for a client's mistakes
+ * (malformed JSON, a body over the limit). Map any of them to the status and
+ * message the client should see, or return null for a genuine server error.
+ */
+export function clientErrorOf(error) {
+  const status = error?.status ?? error?.statusCode;
+  if (!Number.isInteger(status) || status < 400 || status > 499) return null;
+  if (error instanceof HttpError) return { status, message: error.message };
+  if (status === 400 && /JSON|parse/i.test(`${error.type} ${error.message} ${error.code}`)) {
+    return { status, message: 'Request body is not valid JSON' };
+  }
+  return { status, message: CLIENT_ERROR_MESSAGES[status] ?? 'Bad Request' };
+}

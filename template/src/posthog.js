@@ -1,0 +1,26 @@
+import { PostHog } from 'posthog-node';
+
+// posthog.identify() deliberately leaves the request context out of $identify.
+// The session id is what ties the person merge to the browser's session, so
+// put it back when the request carried one.
+function addSessionToIdentify(event, context) {
+  if (event.event === '$identify' && context?.sessionId && !event.properties?.$session_id) {
+    event.properties = { ...event.properties, $session_id: context.sessionId };
+  }
+  return event;
+}
+
+export function createPostHog({ apiKey, host, debug }, log = console) {
+  if (!apiKey) {
+    log.warn('PostHog is disabled: set POSTHOG_PROJECT_TOKEN (in .env) to send events.');
+  }
+  // With no key the SDK disables itself, so no call site needs to check.
+  const posthog = new PostHog(apiKey, {
+    host,
+    disabled: !apiKey,
+    enableExceptionAutocapture: true,
+    before_send: (event) => addSessionToIdentify(event, posthog.getContext()),
+  });
+  if (debug) posthog.debug(true);
+  return posthog;
+}

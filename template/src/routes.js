@@ -1,0 +1,145 @@
+import { createAnalytics } from './analytics.js';
+import { createToken, hashPassword, verifyPassword } from './auth.js';
+import { HttpError } from './http-error.js';
+import { publicTodo, publicUser } from './store.js';
+import { parseLogin, parseNewTodo, parseSignup, parseTodoChanges } from './validation.js';
+
+const todoNotFound = () => new HttpError(404, 'Todo not found');
+
+/**
+ * The whole HTTP API as plain data and functions, so each framework adapter
+ * only translates requests and responses. A handler gets
+ * `{ body, params, user, context }` (context from request-context.js) and
+ * returns `{ status, body }`; it throws HttpError for a client's mistake.
+ */
+export function createRoutes({ store, posthog, production }) {
+  const analytics = createAnalytics(posthog);
+
+  function startSession(user) {
+    const token = createToken();
+    store.saveSession(user.id, token);
+    return { user: publicUser(user), token };
+  }
+
+  const routes = [
+    {
+      method: 'GET',
+      path: '/health',
+      handler: () => ({ status: 200, body: { status: 'ok' } }),
+    },
+    {
+      method: 'POST',
+      path: '/api/auth/signup',
+      async handler({ body, context }) {
+        const { email, password, name } = parseSignup(body);
+        if (store.findUserByEmail(email)) throw new HttpError(409, 'Email is already registered');
+        const passwordHash = await hashPassword(password);
+        // Re-check: another signup for this email may have finished while we hashed.
+        if (store.findUserByEmail(email)) throw new HttpError(409, 'Email is already registered');
+        const user = store.createUser({ email, name, passwordHash });
+        analytics.userSignedUp(user, context.anonymousId);
+        return { status: 201, body: startSession(user) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/auth/login',
+      async handler({ body, context }) {
+        const { email, password } = parseLogin(body);
+        const user = store.findUserByEmail(email);
+        if (!(await verifyPassword(password, user?.passwordHash))) {
+          throw new HttpError(401, 'Wrong email or password');
+        }
+        analytics.userLoggedIn(user, context.anonymousId);
+        return { status: 200, body: startSession(user) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/me',
+      auth: true,
+      handler: ({ user }) => ({ status: 200, body: { user: publicUser(user) } }),
+    },
+    {
+      method: 'GET',
+      path: '/api/todos',
+      auth: true,
+      handler: ({ user }) => ({
+        status: 200,
+        body: { todos: store.listTodos(user.id).map(publicTodo) },
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/api/todos',
+      auth: true,
+      handler({ user, body }) {
+        const { title } = parseNewTodo(body);
+        const todo = store.addTodo(user.id, title);
+        analytics.todoAdded(user, todo, store.listTodos(user.id).length);
+        return { status: 201, body: { todo: publicTodo(todo) } };
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/api/todos/:id',
+      auth: true,
+      handler({ user, params, body }) {
+        const todo = store.findTodo(user.id, params.id);
+        if (!todo) throw todoNotFound();
+        const changes = parseTodoChanges(body);
+        const changed = Object.keys(changes).filter((field) => changes[field] !== todo[field]);
+        const completing = changes.completed === true && !todo.completed;
+
+        if (changed.includes('completed')) {
+          changes.completedAt = changes.completed ? new Date().toISOString() : null;
+        }
+        store.updateTodo(todo, changes);
+
+        // Completing is its own event; anything else that changed is an edit.
+        if (completing) analytics.todoCompleted(user, todo);
+        if (changed.some((field) => field !== 'completed' || !completing)) {
+          analytics.todoUpdated(user, todo, changed);
+        }
+        return { status: 200, body: { todo: publicTodo(todo) } };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/todos/:id',
+      auth: true,
+      handler({ user, params }) {
+        const todo = store.findTodo(user.id, params.id);
+        if (!todo) throw todoNotFound();
+        store.deleteTodo(todo);
+        analytics.todoDeleted(user, todo);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/stats',
+      auth: true,
+      async handler({ user }) {
+        const todos = store.listTodos(user.id);
+        const completed = todos.filter((todo) => todo.completed).length;
+        const { detailed, flags } = await analytics.detailedAnalytics(user);
+        analytics.statsViewed(user, { detailed, flags });
+        const stats = { total: todos.length, completed, open: todos.length - completed };
+        return { status: 200, body: detailed ? { ...stats, todos: todos.map(publicTodo) } : stats };
+      },
+    },
+  ];
+
+  if (!production) {
+    routes.push({
+      method: 'GET',
+      path: '/debug/error',
+      handler() {
+        throw new Error('Deliberate error from /debug/error to test PostHog error tracking');
+      },
+    });
+  }
+
+  return routes;
+}

@@ -1,0 +1,38 @@
+import { createApi } from './api.js';
+import { createServer } from './app.js';
+import { loadConfig } from './config.js';
+import { createPostHog } from './posthog.js';
+import { createStore } from './store.js';
+
+// In-flight requests get this long to finish on shutdown before being cut off.
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const config = loadConfig();
+const posthog = createPostHog(config.posthog);
+const api = createApi({ store: createStore(), posthog, production: config.production });
+const { server, close } = await createServer(api, { onClose: () => posthog.shutdown() });
+
+server.listen(config.port, config.host, () => {
+  const { port } = server.address();
+  const host = config.host ?? 'localhost';
+  console.log(`listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+});
+
+let shuttingDown = false;
+
+async function shutdown(signal) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  console.log(`${signal} received: finishing in-flight requests and flushing PostHog`);
+  setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+  try {
+    await close();
+    process.exit(0);
+  } catch (error) {
+    console.error('Shutdown failed:', error);
+    process.exit(1);
+  }
+}
+
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
