@@ -1,0 +1,369 @@
+#!/usr/bin/env node
+// A local stand-in for PostHog's ingestion API. It speaks the wire format the
+// SDKs use, keeps everything it receives in memory and, run from the command
+// line (`npm run posthog:inspect`), prints each event as it arrives. The test
+// suite imports startCaptureSink() to check what the server really sends.
+import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+// posthog-node posts to /batch/; posthog-js (and older SDKs) to the others.
+const CAPTURE_PATHS = new Set(['/batch', '/e', '/i/v0/e', '/capture', '/track']);
+const CAPTURE_V1_PATH = '/i/v1/analytics/events'; // posthog-node with POSTHOG_CAPTURE_MODE=v1
+const FLAGS_PATHS = new Set(['/flags', '/decide']);
+
+// How the sink answers while PostHog is "down", for outage drills.
+const OUTAGES = {
+  error500: { status: 500, body: { type: 'server_error', detail: 'Simulated outage' } },
+  unauthorized: {
+    status: 401,
+    body: { type: 'authentication_error', code: 'invalid_api_key', detail: 'Project API key invalid.' },
+  },
+};
+const MODES = new Set(['ok', 'stall', ...Object.keys(OUTAGES)]);
+
+/**
+ * @param {{ port?: number, host?: string, flags?: object | ((distinctId: string) => object) }} [options]
+ *   flags maps flag keys to true, false or a variant string.
+ */
+export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {} } = {}) {
+  const events = [];
+  const requests = [];
+  const listeners = new Set();
+  let flagsFor = toFlagsFn(flags);
+  let mode = 'ok';
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      // Whatever went wrong, the sink answers and keeps running.
+      if (!res.headersSent) send(res, 500, { error: String(error?.message ?? error) });
+      else res.destroy();
+    });
+  });
+  // Garbage on the socket (not HTTP at all) must not take the sink down.
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  async function handle(req, res) {
+    const url = new URL(req.url, 'http://sink.invalid');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers };
+    requests.push(entry);
+
+    const isCapture = CAPTURE_PATHS.has(path) || path === CAPTURE_V1_PATH;
+    const isFlags = FLAGS_PATHS.has(path);
+    if (!isCapture && !isFlags) return reply(404, { error: 'Not Found' });
+    if (req.method !== 'POST' && !(isCapture && req.method === 'GET')) return reply(405, { error: 'Method Not Allowed' });
+
+    let body;
+    try {
+      body = decodeBody(await readBody(req), req.headers, url.searchParams);
+    } catch (error) {
+      entry.error = error.message;
+      return reply(400, { type: 'validation_error', detail: error.message });
+    }
+    entry.body = body;
+
+    if (mode === 'stall') return; // never answer; the client's timeout has to cope
+    if (mode !== 'ok') return reply(OUTAGES[mode].status, OUTAGES[mode].body);
+
+    if (isFlags) {
+      const distinctId = String(body?.distinct_id ?? '');
+      return reply(200, flagsResponse(flagsFor(distinctId, body) ?? {}));
+    }
+
+    const received = path === CAPTURE_V1_PATH ? fromCaptureV1(body, req.headers) : fromCaptureV0(body);
+    if (received.length === 0) return reply(400, { type: 'validation_error', detail: 'No events in payload' });
+    for (const event of received) {
+      events.push(event);
+      for (const listener of listeners) listener(event);
+    }
+    return reply(200, path === CAPTURE_V1_PATH ? { results: {} } : { status: 'Ok' });
+
+    function reply(status, payload) {
+      entry.status = status;
+      send(res, status, payload);
+    }
+  }
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    events,
+    requests,
+
+    /** Replace the flag map, or pass (distinctId, requestBody) => flag map. */
+    setFlags(flagsOrFn) {
+      flagsFor = toFlagsFn(flagsOrFn);
+    },
+
+    /** 'ok', 'error500', 'unauthorized' (401 for a bad key) or 'stall' (never answers). */
+    setMode(next) {
+      if (!MODES.has(next)) throw new TypeError(`Unknown mode ${next}; use one of ${[...MODES].join(', ')}`);
+      mode = next;
+    },
+
+    /** Forget everything received so far. */
+    reset() {
+      events.length = 0;
+      requests.length = 0;
+    },
+
+    /**
+     * Resolves with the matching events as soon as `count` of them have
+     * arrived (already received ones included), rejects after `timeout` ms.
+     * `predicate` is a function of the event, or an event name.
+     */
+    waitFor(predicate, { count = 1, timeout = 5000 } = {}) {
+      const matches = typeof predicate === 'function' ? predicate : (event) => event.event === predicate;
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = events.filter(matches);
+          if (found.length < count) return;
+          done();
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          done();
+          const seen = events.map((event) => event.event).join(', ') || 'nothing';
+          reject(new Error(`Timed out after ${timeout} ms waiting for ${count} matching event(s); received: ${seen}`));
+        }, timeout);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+
+    /** Calls listener(event) for every event received from now on; returns an unsubscribe function. */
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    /** Stops listening and drops open connections, stalled ones included. */
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function toFlagsFn(flagsOrFn) {
+  return typeof flagsOrFn === 'function' ? flagsOrFn : () => flagsOrFn;
+}
+
+function send(res, status, payload) {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function readBody(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new Error('Payload too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+// Bodies arrive gzipped (header or posthog-js's ?compression=gzip-js),
+// base64 in a form field (?compression=base64) or as plain JSON.
+function decodeBody(raw, headers, query) {
+  let bytes = raw;
+  const gzipped = /gzip/i.test(headers['content-encoding'] ?? '') || /gzip/i.test(query.get('compression') ?? '');
+  if (gzipped || (bytes[0] === 0x1f && bytes[1] === 0x8b)) bytes = gunzipSync(bytes);
+
+  let text = bytes.toString('utf8');
+  if (/x-www-form-urlencoded/i.test(headers['content-type'] ?? '')) {
+    text = new URLSearchParams(text).get('data') ?? '';
+  }
+  if (!text.trim() && query.has('data')) text = query.get('data');
+  if (!text.trim()) return undefined;
+  if (!/^\s*[[{]/.test(text)) text = Buffer.from(text, 'base64').toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('Body is not valid JSON');
+  }
+}
+
+const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+// {api_key, batch: [...]} from posthog-node; a single event or an array from posthog-js.
+function fromCaptureV0(body) {
+  const list = Array.isArray(body) ? body : Array.isArray(body?.batch) ? body.batch : [body];
+  const batchKey = isObject(body) ? (body.api_key ?? body.token) : undefined;
+  return list.filter(isObject).map((event) => ({
+    ...event,
+    distinct_id: event.distinct_id ?? event.properties?.distinct_id,
+    api_key: event.api_key ?? batchKey ?? event.properties?.token,
+  }));
+}
+
+// Capture v1 moves a few properties out of `properties`; put them back so
+// every event looks the same to whoever reads `events`.
+function fromCaptureV1(body, headers) {
+  const apiKey = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
+  const list = Array.isArray(body?.batch) ? body.batch : [];
+  return list.filter(isObject).map(({ session_id, window_id, options, properties, ...event }) => {
+    const restored = { ...properties };
+    if (session_id !== undefined) restored.$session_id = session_id;
+    if (window_id !== undefined) restored.$window_id = window_id;
+    if (options?.process_person_profile !== undefined) restored.$process_person_profile = options.process_person_profile;
+    return { ...event, properties: restored, api_key: apiKey };
+  });
+}
+
+// The /flags?v=2 shape; featureFlags is kept for older clients reading v1.
+function flagsResponse(flagMap) {
+  const flags = {};
+  for (const [key, value] of Object.entries(flagMap)) {
+    flags[key] = {
+      key,
+      enabled: typeof value === 'string' ? true : Boolean(value),
+      variant: typeof value === 'string' ? value : undefined,
+      reason: { code: 'condition_match', description: 'Set in the local capture sink' },
+      metadata: { id: 1, version: 1 },
+    };
+  }
+  return {
+    flags,
+    featureFlags: Object.fromEntries(Object.entries(flags).map(([key, flag]) => [key, flag.variant ?? flag.enabled])),
+    featureFlagPayloads: {},
+    errorsWhileComputingFlags: false,
+    requestId: randomUUID(),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Command line: npm run posthog:inspect [-- --port N --flag KEY[=variant] --json]
+
+const USAGE = `Usage: node scripts/capture-sink.js [options]
+
+Runs a local PostHog capture endpoint and prints every event it receives.
+
+  --port N              port to listen on (default 8010; 0 picks a free one)
+  --host ADDRESS        interface to bind (default 127.0.0.1)
+  --flag KEY[=VARIANT]  answer this feature flag as on for everyone (repeatable)
+  --json                print each event as raw JSON, one per line
+  -h, --help            show this help`;
+
+async function main() {
+  let args;
+  try {
+    ({ values: args } = parseArgs({
+      options: {
+        port: { type: 'string', default: '8010' },
+        host: { type: 'string', default: '127.0.0.1' },
+        flag: { type: 'string', multiple: true, default: [] },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(args.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be a number from 0 to 65535, got "${args.port}"`);
+    process.exit(2);
+  }
+  const flags = Object.fromEntries(
+    args.flag.map((spec) => {
+      const [key, variant] = spec.split('=', 2);
+      return [key, variant || true];
+    }),
+  );
+
+  let sink;
+  try {
+    sink = await startCaptureSink({ port, host: args.host, flags });
+  } catch (error) {
+    const hint = error.code === 'EADDRINUSE' ? ` (port ${port} is taken; try --port 0)` : '';
+    console.error(`Could not start the capture sink: ${error.message}${hint}`);
+    process.exit(1);
+  }
+
+  // With --json, stdout carries only events so it can be piped into jq.
+  const log = args.json ? console.error : console.log;
+  log(`PostHog capture sink listening on ${sink.url}`);
+  log('Send your server\'s events here instead of to PostHog:');
+  log(`  POSTHOG_HOST=${sink.url} npm start`);
+  log('(Any token works. If .env has none, add POSTHOG_PROJECT_TOKEN=phc_local in front.)');
+  const flagList = Object.keys(flags);
+  log(`Feature flags on for everyone: ${flagList.length ? flagList.join(', ') : 'none (add --flag detailed-analytics)'}`);
+  log('Waiting for events. Ctrl-C to stop.\n');
+
+  sink.onEvent((event) => console.log(args.json ? JSON.stringify(event) : formatEvent(event)));
+
+  const stop = async () => {
+    await sink.close();
+    log(`\nStopped. ${sink.events.length} event(s) received.`);
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function formatEvent(event) {
+  const props = isObject(event.properties) ? event.properties : {};
+  const at = new Date(event.timestamp ?? Date.now());
+  const time = Number.isNaN(at.getTime()) ? String(event.timestamp) : at.toTimeString().slice(0, 8);
+  const personless = props.$process_person_profile === false ? '  (anonymous, no person profile)' : '';
+  const rows = [['distinct_id', event.distinct_id]];
+  if (props.$session_id !== undefined) rows.push(['$session_id', props.$session_id]);
+
+  // The $-properties are SDK bookkeeping except for these few, which carry
+  // the meaning of identify and exception events.
+  if (props.$set !== undefined) rows.push(['$set', props.$set]);
+  if (props.$anon_distinct_id !== undefined) rows.push(['$anon_distinct_id', props.$anon_distinct_id]);
+  if (props.$feature_flag !== undefined) rows.push(['flag', `${props.$feature_flag} = ${JSON.stringify(props.$feature_flag_response)}`]);
+  const exception = props.$exception_list?.[0];
+  if (exception) rows.push(['exception', `${exception.type}: ${exception.value}`]);
+  if (props.$response_status_code !== undefined) rows.push(['status', props.$response_status_code]);
+  if (props.$request_path !== undefined) rows.push(['request', `${props.$request_method ?? ''} ${props.$request_path}`.trim()]);
+
+  for (const [key, value] of Object.entries(props)) {
+    if (!key.startsWith('$')) rows.push([key, value]);
+  }
+  const width = Math.max(...rows.map(([key]) => key.length));
+  const lines = rows.map(([key, value]) => `  ${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  return `${time}  ${event.event}${personless}\n${lines.join('\n')}\n`;
+}
+
+function isMain() {
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) await main();
