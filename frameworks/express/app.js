@@ -29,7 +29,8 @@ export function createServer(api, { onClose }) {
   // Express recognises error middleware by its four parameters.
   app.use((error, req, res, next) => {
     if (res.headersSent) return next(error);
-    send(res, api.errorResponse(error, req.context));
+    if (api.isServerError(error)) api.reportError(error, req.context);
+    send(res, api.errorResponse(error));
   });
 
   const server = createHttpServer(app);

@@ -44,26 +44,31 @@ export function createApi({ store, posthog, production, log = console }) {
       return { status: 404, body: { error: 'Not Found' } };
     },
 
-    /**
-     * A client's mistake is answered with its 4xx and never reported; anything
-     * else is one $exception, under the request's identity, and a 500.
-     */
-    errorResponse(error, context) {
+    /** A client's mistake is answered with its own 4xx; anything else is a 500. */
+    errorResponse(error) {
       const clientError = clientErrorOf(error);
       if (clientError) return { status: clientError.status, body: { error: clientError.message } };
-
-      log.error(error);
-      posthog.captureException(error, context?.distinctId, {
-        ...context?.properties,
-        ...(context?.sessionId ? { $session_id: context.sessionId } : {}),
-        $response_status_code: 500,
-      });
       return {
         status: 500,
         body: production
           ? { error: 'Internal Server Error' }
           : { error: 'Internal Server Error', stack: String(error?.stack ?? error) },
       };
+    },
+
+    /** Whether an error is the server's fault, and so worth an $exception. */
+    isServerError(error) {
+      return clientErrorOf(error) === null;
+    },
+
+    /** One $exception per server error, under the identity of the request it broke. */
+    reportError(error, context) {
+      log.error(error);
+      posthog.captureException(error, context?.distinctId, {
+        ...context?.properties,
+        ...(context?.sessionId ? { $session_id: context.sessionId } : {}),
+        $response_status_code: 500,
+      });
     },
   };
 }
