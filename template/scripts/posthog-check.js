@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// npm run posthog:check: proves the PostHog settings work before you rely on
+// them. Sends one test event and asks for feature flags with the configured
+// token and host, then says plainly what worked or what to fix.
+import { randomUUID } from 'node:crypto';
+import { PostHog } from 'posthog-node';
+import { loadConfig } from '../src/config.js';
+
+const EVENT = 'posthog_setup_checked';
+
+function fail(message) {
+  console.error(`✗ ${message}`);
+  process.exit(1);
+}
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  fail(`Configuration error: ${error.message}`);
+}
+const { apiKey, host, debug } = config.posthog;
+if (!apiKey) {
+  fail(
+    'No PostHog project token. Set POSTHOG_PROJECT_TOKEN=phc_... in .env ' +
+      '(PostHog: Settings > Project > Project token) and run this again.',
+  );
+}
+
+const posthog = new PostHog(apiKey, {
+  host,
+  flushAt: 1,
+  flushInterval: 0,
+  // A check should fail in seconds, not retry for the better part of a minute.
+  fetchRetryCount: 1,
+  fetchRetryDelay: 500,
+  requestTimeout: 5000,
+});
+if (debug) posthog.debug(true);
+
+// The SDK never throws for a failed delivery; it reports it here instead.
+const errors = [];
+posthog.on('error', (error) => errors.push(error));
+
+// No distinct id: the event is personless, so the check adds no fake person.
+await posthog.captureImmediate({ event: EVENT, properties: { source: 'npm run posthog:check' } });
+const captureError = errors.shift();
+
+// Ingestion accepts any well-formed token and drops events for unknown ones
+// later; /flags checks the token at once, so it is what catches a typo.
+let flagsError;
+if (!captureError) {
+  await posthog.evaluateFlags(randomUUID());
+  flagsError = errors.shift();
+}
+await posthog.shutdown();
+
+const failure = captureError ?? flagsError;
+if (failure) fail(await explain(failure, captureError ? 'send the test event' : 'load feature flags'));
+
+console.log(`✓ PostHog is set up: sent "${EVENT}" to ${host} with token ${mask(apiKey)}.`);
+console.log('  It shows up in PostHog under Activity within a minute or so.');
+
+async function explain(error, action) {
+  const status = typeof error?.status === 'number' ? error.status : undefined;
+  if (status === 401 || status === 403) {
+    const keyHint = apiKey.startsWith('phc_')
+      ? 'Check it is the project token of the project you mean (PostHog: Settings > Project).'
+      : 'Project tokens start with phc_; personal and secret API keys (phx_, phs_) do not belong here.';
+    return `PostHog at ${host} rejected the token ${mask(apiKey)} (HTTP ${status}${await detailOf(error)}). ${keyHint}`;
+  }
+  if (status >= 500) {
+    return `Could not ${action}: ${host} answered HTTP ${status}${await detailOf(error)}. PostHog may be having trouble; try again shortly.`;
+  }
+  if (status !== undefined) {
+    return `Could not ${action}: ${host} answered HTTP ${status}${await detailOf(error)}. Is POSTHOG_HOST the PostHog ingestion host (https://us.i.posthog.com, https://eu.i.posthog.com or your proxy)?`;
+  }
+  const cause = error?.error ?? error?.cause ?? error;
+  const reason = cause?.cause?.code ?? cause?.cause?.message ?? cause?.message ?? String(cause);
+  return `Could not reach PostHog at ${host} to ${action} (${reason}). Check POSTHOG_HOST and your network connection.`;
+}
+
+async function detailOf(error) {
+  try {
+    const body = JSON.parse(await error.text);
+    return body?.detail ? `: ${body.detail}` : '';
+  } catch {
+    return '';
+  }
+}
+
+function mask(key) {
+  return key.length > 12 ? `${key.slice(0, 8)}…${key.slice(-4)}` : `${key.slice(0, 4)}…`;
+}
