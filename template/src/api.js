@@ -23,6 +23,7 @@ export function createApi({ store, posthog, production, log = console }) {
     return {
       method: route.method,
       path: route.path,
+      bodySchema: route.bodySchema,
       handle: (request) => handler({ ...request, user: request.context.user }),
     };
   });

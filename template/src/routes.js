@@ -11,6 +11,7 @@ const todoNotFound = () => new HttpError(404, 'Todo not found');
  * only translates requests and responses. A handler gets
  * `{ body, params, user, context }` (context from request-context.js) and
  * returns `{ status, body }`; it throws HttpError for a client's mistake.
+ * `bodySchema` names the JSON Schema in validation.js that its body must meet.
  */
 export function createRoutes({ store, posthog, production }) {
   const analytics = createAnalytics(posthog);
@@ -30,6 +31,7 @@ export function createRoutes({ store, posthog, production }) {
     {
       method: 'POST',
       path: '/api/auth/signup',
+      bodySchema: 'signup',
       async handler({ body, context }) {
         const { email, password, name } = parseSignup(body);
         if (store.findUserByEmail(email)) throw new HttpError(409, 'Email is already registered');
@@ -44,6 +46,7 @@ export function createRoutes({ store, posthog, production }) {
     {
       method: 'POST',
       path: '/api/auth/login',
+      bodySchema: 'login',
       async handler({ body, context }) {
         const { email, password } = parseLogin(body);
         const user = store.findUserByEmail(email);
@@ -73,6 +76,7 @@ export function createRoutes({ store, posthog, production }) {
       method: 'POST',
       path: '/api/todos',
       auth: true,
+      bodySchema: 'newTodo',
       handler({ user, body }) {
         const { title } = parseNewTodo(body);
         const todo = store.addTodo(user.id, title);
@@ -84,6 +88,7 @@ export function createRoutes({ store, posthog, production }) {
       method: 'PATCH',
       path: '/api/todos/:id',
       auth: true,
+      bodySchema: 'todoChanges',
       handler({ user, params, body }) {
         const todo = store.findTodo(user.id, params.id);
         if (!todo) throw todoNotFound();
