@@ -1,0 +1,26 @@
+# `make test` is the one command that checks the whole template: it creates .venv,
+# installs requirements-dev.txt into it and runs the pytest suite in parallel
+# (rendering, validators, git, update, and npm install + npm test of generated projects).
+
+PYTHON ?= python3
+VENV ?= .venv
+PYTEST_ARGS ?= -n auto
+
+.PHONY: test test-fast venv clean
+
+test: venv
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Everything but the tests that run npm install.
+test-fast: venv
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) -m "not slow"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache
