@@ -35,6 +35,8 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
   const events = [];
   const requests = [];
   const listeners = new Set();
+  const requestListeners = new Set();
+  const held = [];
   let flagsFor = toFlagsFn(flags);
   let mode = 'ok';
 
@@ -52,23 +54,28 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
     const url = new URL(req.url, 'http://sink.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers };
+    try {
+      entry.body = decodeBody(await readBody(req), req.headers, url.searchParams);
+    } catch (error) {
+      entry.error = error.message;
+    }
     requests.push(entry);
+    for (const listener of requestListeners) listener(entry);
 
+    const reply = (status, payload) => {
+      entry.status = status;
+      send(res, status, payload);
+    };
     const isCapture = CAPTURE_PATHS.has(path) || path === CAPTURE_V1_PATH;
     const isFlags = FLAGS_PATHS.has(path);
     if (!isCapture && !isFlags) return reply(404, { error: 'Not Found' });
     if (req.method !== 'POST' && !(isCapture && req.method === 'GET')) return reply(405, { error: 'Method Not Allowed' });
+    if (entry.error) return reply(400, { type: 'validation_error', detail: entry.error });
+    const { body } = entry;
 
-    let body;
-    try {
-      body = decodeBody(await readBody(req), req.headers, url.searchParams);
-    } catch (error) {
-      entry.error = error.message;
-      return reply(400, { type: 'validation_error', detail: error.message });
-    }
-    entry.body = body;
-
-    if (mode === 'stall') return; // never answer; the client's timeout has to cope
+    // A stalled request waits until the mode changes (or its client gives up),
+    // then is answered as the new mode says.
+    if (mode === 'stall') await new Promise((resolve) => held.push(resolve));
     if (mode !== 'ok') return reply(OUTAGES[mode].status, OUTAGES[mode].body);
 
     if (isFlags) {
@@ -83,11 +90,6 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
       for (const listener of listeners) listener(event);
     }
     return reply(200, path === CAPTURE_V1_PATH ? { results: {} } : { status: 'Ok' });
-
-    function reply(status, payload) {
-      entry.status = status;
-      send(res, status, payload);
-    }
   }
 
   await new Promise((resolve, reject) => {
@@ -111,10 +113,14 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
       flagsFor = toFlagsFn(flagsOrFn);
     },
 
-    /** 'ok', 'error500', 'unauthorized' (401 for a bad key) or 'stall' (never answers). */
+    /**
+     * 'ok', 'error500', 'unauthorized' (401, as for a bad token) or 'stall'
+     * (hold requests unanswered; switching to another mode answers them).
+     */
     setMode(next) {
       if (!MODES.has(next)) throw new TypeError(`Unknown mode ${next}; use one of ${[...MODES].join(', ')}`);
       mode = next;
+      if (mode !== 'stall') for (const release of held.splice(0)) release();
     },
 
     /** Forget everything received so far. */
@@ -128,27 +134,17 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
      * arrived (already received ones included), rejects after `timeout` ms.
      * `predicate` is a function of the event, or an event name.
      */
-    waitFor(predicate, { count = 1, timeout = 5000 } = {}) {
+    waitFor(predicate, options) {
       const matches = typeof predicate === 'function' ? predicate : (event) => event.event === predicate;
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = events.filter(matches);
-          if (found.length < count) return;
-          done();
-          resolve(found);
-        };
-        const timer = setTimeout(() => {
-          done();
-          const seen = events.map((event) => event.event).join(', ') || 'nothing';
-          reject(new Error(`Timed out after ${timeout} ms waiting for ${count} matching event(s); received: ${seen}`));
-        }, timeout);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
+      return waitUntil(events, listeners, matches, 'event', options);
+    },
+
+    /**
+     * Like waitFor, over the request log. `predicate` gets {method, path, query,
+     * headers, body}; `status` is filled in once the request is answered.
+     */
+    waitForRequest(predicate, options) {
+      return waitUntil(requests, requestListeners, predicate, 'request', options);
     },
 
     /** Calls listener(event) for every event received from now on; returns an unsubscribe function. */
@@ -165,6 +161,28 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
       });
     },
   };
+}
+
+function waitUntil(list, listeners, matches, noun, { count = 1, timeout = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = list.filter(matches);
+      if (found.length < count) return;
+      done();
+      resolve(found);
+    };
+    const timer = setTimeout(() => {
+      done();
+      const seen = list.map((item) => item.event ?? `${item.method} ${item.path}`).join(', ') || 'nothing';
+      reject(new Error(`Timed out after ${timeout} ms waiting for ${count} matching ${noun}(s); received: ${seen}`));
+    }, timeout);
+    const done = () => {
+      clearTimeout(timer);
+      listeners.delete(check);
+    };
+    listeners.add(check);
+    check();
+  });
 }
 
 function toFlagsFn(flagsOrFn) {

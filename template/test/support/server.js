@@ -1,0 +1,147 @@
+// Runs the real server (node src/server.js) as a child process pointed at a
+// capture sink, so the tests see exactly what a deployment would send.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { startCaptureSink } from '../../scripts/capture-sink.js';
+import { createClient } from './client.js';
+
+export { startCaptureSink };
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const READY_LINE = /listening on (http:\/\/\S+)/;
+const READY_TIMEOUT_MS = 15_000;
+const EXIT_TIMEOUT_MS = 15_000;
+
+// Settings the developer's shell or .env might carry must not leak into a test server.
+const INHERITED_SETTING = /^(POSTHOG_|PORT$|HOST$|NODE_ENV$|NODE_TEST_CONTEXT$)/;
+
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export const newProjectToken = () => `phc_test_${randomBytes(12).toString('hex')}`;
+
+/**
+ * Starts the server and resolves once it prints its "listening on" line.
+ * `token: null` starts it without a PostHog token; `env` adds or overrides variables.
+ */
+export async function startServer({ sink, token = newProjectToken(), env = {} } = {}) {
+  const childEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_SETTING.test(name)));
+  Object.assign(childEnv, { PORT: '0', HOST: '127.0.0.1' });
+  if (token) childEnv.POSTHOG_PROJECT_TOKEN = token;
+  if (sink) childEnv.POSTHOG_HOST = sink.url;
+  Object.assign(childEnv, env);
+
+  const child = spawn(process.execPath, ['src/server.js'], {
+    cwd: PROJECT_ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (output.stderr += chunk));
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+
+  const url = await new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (error, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      if (!error) return resolve(value);
+      child.kill('SIGKILL');
+      reject(new Error(`Server ${error}.\n--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}`));
+    };
+    const onData = () => {
+      const match = READY_LINE.exec(output.stdout);
+      if (match) settle(null, match[1]);
+    };
+    const timer = setTimeout(() => settle(`did not print "listening on ..." within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    child.stdout.on('data', onData);
+    exited.then(({ code, signal }) => settle(`exited (code ${code}, signal ${signal}) before listening`));
+  });
+
+  return {
+    url,
+    /** The project token the server was given, whichever variable carried it. */
+    token: childEnv.POSTHOG_PROJECT_TOKEN || childEnv.POSTHOG_API_KEY || null,
+    output,
+    ...createClient(url),
+
+    /** Sends SIGTERM and resolves with {code, signal} once the process has exited. */
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+
+    /** For cleanup after a failed test: ends the process however it can. */
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+
+    /**
+     * Resolves once the server no longer accepts new connections (after a
+     * signal), by trying fresh connections until one is refused.
+     */
+    async waitUntilNotListening() {
+      for (;;) {
+        const refused = await new Promise((resolve) => {
+          const req = httpRequest(`${url}/health`, { agent: false }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(false));
+          });
+          req.on('error', () => resolve(true));
+          req.end();
+        });
+        if (refused) return;
+      }
+    },
+  };
+}
+
+/** Stops the server and checks it ended the way the contract says: exit code 0. */
+export async function stopCleanly(server) {
+  const { code, signal } = await server.stop();
+  assert.equal(
+    code,
+    0,
+    `server should exit 0 on SIGTERM, got code ${code} signal ${signal}\n--- stderr ---\n${server.output.stderr}`,
+  );
+}
+
+/**
+ * Runs one scenario against a fresh server and sink, then shuts the server
+ * down. Shutdown flushes PostHog, so `events` is everything the server ever
+ * sent: scenarios can assert exact event lists.
+ */
+export async function runScenario(scenario, { flags, env, token } = {}) {
+  const sink = await startCaptureSink({ flags });
+  let server;
+  try {
+    server = await startServer({ sink, env, token });
+    const result = await scenario(server, sink);
+    await stopCleanly(server);
+    for (const event of sink.events) {
+      assert.equal(event.api_key, server.token, `event ${event.event} was sent with another project token`);
+    }
+    return { result, events: sink.events, requests: sink.requests, server, sink };
+  } finally {
+    await server?.kill();
+    await sink.close();
+  }
+}
