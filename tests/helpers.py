@@ -1,0 +1,88 @@
+"""Shared constants and helpers for the template's tests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Frameworks whose generated project goes through the full cycle (npm install,
+# npm test, a real start). Extend it as each adapter lands in frameworks/<name>/.
+FRAMEWORKS = ["express"]
+
+TEST_GIT_IDENTITY = ("-c", "user.name=Template Tests", "-c", "user.email=tests@example.invalid")
+
+# Directories that are never part of a generated project's own content.
+NOT_PROJECT_CONTENT = {".git", "node_modules"}
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    """Run git in `cwd` and return its stdout."""
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, check=False, capture_output=True, text=True
+    )
+    if check and result.returncode:
+        raise AssertionError(
+            f"git {' '.join(args)} failed in {cwd} ({result.returncode}):\n"
+            f"{result.stdout}{result.stderr}"
+        )
+    return result.stdout
+
+
+def working_tree_files(root: Path) -> list[str]:
+    """Files of the template's working tree: tracked and untracked, not ignored.
+
+    This is what a fresh clone plus the uncommitted work would hold, so tests
+    exercise the template as it is on disk, committed or not.
+    """
+    if (root / ".git").exists():
+        out = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        return sorted({p for p in out.split("\0") if p and (root / p).is_file()})
+    skip = {".git", ".venv", ".cache", ".pytest_cache", "node_modules", "__pycache__"}
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and not skip.intersection(p.relative_to(root).parts)
+    )
+
+
+def snapshot_template(dest: Path, tag: str | None = None) -> Path:
+    """Copy the template's working tree into a new git repository with one commit."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for rel in working_tree_files(ROOT):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, target)
+    git(dest, "-c", "init.defaultBranch=main", "init", "--quiet")
+    git(dest, "add", "--all")
+    commit(dest, "Template snapshot")
+    if tag:
+        git(dest, "tag", tag)
+    return dest
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, *TEST_GIT_IDENTITY, "-c", "commit.gpgsign=false", "commit", "--quiet",
+        "--no-verify", "-m", message)
+
+
+def project_files(project: Path) -> list[Path]:
+    """Every file of a generated project, outside .git and node_modules."""
+    return sorted(
+        p
+        for p in project.rglob("*")
+        if p.is_file() and not NOT_PROJECT_CONTENT.intersection(p.relative_to(project).parts)
+    )
+
+
+def package_json(project: Path) -> dict:
+    return json.loads((project / "package.json").read_text())
+
+
+def copier_error(result) -> str:
+    """The message of a failed pytest-copie Result."""
+    assert result.exit_code != 0, f"expected a refusal, got a project at {result.project_dir}"
+    return str(result.exception)

@@ -1,0 +1,161 @@
+"""What `copier copy` produces: files, answers, package.json settings, clean output."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from helpers import FRAMEWORKS, package_json, project_files
+
+US = "https://us.i.posthog.com"
+EU = "https://eu.i.posthog.com"
+
+
+def test_default_render(render):
+    result = render()
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    for name in (
+        "package.json",
+        ".copier-answers.yml",
+        ".gitignore",
+        ".env.example",
+        "README.md",
+        "src/server.js",
+        "src/app.js",
+    ):
+        assert (project / name).is_file(), f"{name} missing from the default project"
+    # No token given: no .env, PostHog is set up later from .env.example.
+    assert not (project / ".env").exists()
+
+    pkg = package_json(project)
+    assert pkg["name"] == "posthog-node-app"
+    assert pkg["description"] == "A Node.js server with PostHog analytics"
+    assert pkg["config"] == {"port": 3000, "posthogHost": US}
+    assert "express" in pkg["dependencies"]
+    assert "posthog-node" in pkg["dependencies"]
+    for script in ("start", "dev", "test", "posthog:check", "posthog:inspect"):
+        assert script in pkg["scripts"], f"npm script {script} missing"
+
+
+def test_template_machinery_is_not_copied(render):
+    project = render().project_dir
+    for name in ("copier.yml", "frameworks", "hooks", "tests", "template", "Makefile",
+                 "requirements-dev.txt", "pyproject.toml", ".ci"):
+        assert not (project / name).exists(), f"{name} leaked into the generated project"
+
+
+def test_answers_file(render, template):
+    result = render(project_name="shop-api", port=8080, posthog_host=EU)
+    answers = yaml.safe_load((result.project_dir / ".copier-answers.yml").read_text())
+    assert answers == {
+        "_commit": answers["_commit"],
+        "_src_path": str(template),
+        "project_name": "shop-api",
+        "description": "A Node.js server with PostHog analytics",
+        "framework": "express",
+        "posthog_host": EU,
+        "port": 8080,
+    }
+    # `copier update` needs to know which template version the project came from.
+    assert answers["_commit"]
+
+
+@pytest.mark.parametrize(
+    "custom_host",
+    ["https://posthog.example.com", "https://ph.example.com:8443", "http://localhost:8010"],
+)
+def test_custom_host_lands_in_package_json(render, custom_host):
+    result = render(posthog_host="custom", posthog_custom_host=custom_host, port=4321)
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    assert package_json(project)["config"] == {"port": 4321, "posthogHost": custom_host}
+    assert f"POSTHOG_HOST={custom_host}\n" in (project / ".env.example").read_text()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["posthog_host"] == "custom"
+    assert answers["posthog_custom_host"] == custom_host
+
+
+def test_eu_host(render):
+    project = render(posthog_host=EU).project_dir
+    assert package_json(project)["config"]["posthogHost"] == EU
+
+
+def test_custom_host_is_ignored_unless_custom_is_chosen(render):
+    project = render(posthog_host=EU, posthog_custom_host="https://ignored.example.com").project_dir
+    assert package_json(project)["config"]["posthogHost"] == EU
+    answers = (project / ".copier-answers.yml").read_text()
+    assert "posthog_custom_host" not in answers
+    assert "ignored.example.com" not in answers
+
+
+def test_scoped_name_and_description_with_quotes(render):
+    description = 'Todo API with "analytics" & <flags>'
+    project = render(project_name="@acme/todo-api", description=description).project_dir
+    pkg = package_json(project)
+    assert pkg["name"] == "@acme/todo-api"
+    assert pkg["description"] == description
+
+
+JINJA_SYNTAX = re.compile(r"\{\{|\{%|\{#|%\}|#\}")
+
+
+def template_source(template, rel):
+    """The template file a generated file came from, or None for templated names."""
+    for candidate in (template / "template" / f"{rel}.jinja", template / "template" / rel):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {},
+        {
+            "posthog_host": "custom",
+            "posthog_custom_host": "https://ph.example.com",
+            "posthog_project_token": "phc_leftovercheck",
+        },
+    ],
+    ids=["defaults", "custom-host-and-token"],
+)
+def test_no_jinja_leftovers(render, template, framework, answers):
+    """Rendered files hold no Jinja syntax; other files are copied byte for byte
+    (so braces in them, such as JSDoc's `{{ a: number }}`, are the author's)."""
+    result = render(framework=framework, **answers)
+    assert result.exit_code == 0, result.exception
+    files = project_files(result.project_dir)
+    assert files
+    for path in files:
+        rel = path.relative_to(result.project_dir)
+        assert "{{" not in path.name and "{%" not in path.name, f"unrendered file name {rel}"
+        assert not path.name.endswith(".jinja"), f"template suffix left on {rel}"
+        source = template_source(template, rel)
+        text = path.read_text()
+        if source is not None and source.suffix != ".jinja":
+            assert text == source.read_text(), f"{rel} differs from its source"
+            continue
+        match = JINJA_SYNTAX.search(text)
+        assert match is None, (
+            f"Jinja syntax left in {rel}: "
+            f"{text[max(0, match.start() - 60):match.end() + 60]!r}"
+        )
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_readme_names_the_project_and_has_no_seams(render, framework):
+    result = render(framework=framework, project_name="shop-api", port=8080)
+    readme = (result.project_dir / "README.md").read_text()
+    assert readme.startswith("# shop-api\n")
+    assert {"express": "Express", "fastify": "Fastify", "koa": "Koa"}[framework] in readme
+    assert "8080" in readme
+    assert US in readme
+    assert "\n\n\n" not in readme, "blank-line runs left by template tags"
+    assert not re.search(r"[ \t]+$", readme, re.MULTILINE), "trailing whitespace"
+    assert readme.endswith("\n") and not readme.endswith("\n\n")
+    for heading in ("## Quick start", "## Environment", "## HTTP API", "## Events"):
+        assert heading in readme
