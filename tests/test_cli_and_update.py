@@ -49,7 +49,9 @@ def test_cli_without_trust_refuses_the_task(template, tmp_path):
     result = copier_cli("copy", "--defaults", "--vcs-ref", "HEAD", str(template),
                         str(tmp_path / "x"), check=False)
     assert result.returncode != 0
-    assert "--trust" in result.stderr or "unsafe" in result.stderr.lower()
+    assert "unsafe feature: tasks" in result.stderr
+    assert "--trust" in result.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_cli_non_tty_without_defaults_fails_clearly(template, tmp_path):
