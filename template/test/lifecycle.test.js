@@ -1,10 +1,22 @@
 // Start-up and shutdown: configuration from the environment, a clean exit on
 // a signal, and no event lost on the way out.
 import assert from 'node:assert/strict';
+import { Agent, get } from 'node:http';
 import { describe, it } from 'node:test';
 import { assertError } from './support/client.js';
 import { named, namesOf } from './support/events.js';
 import { newProjectToken, runScenario, startCaptureSink, startServer, stopCleanly } from './support/server.js';
+
+function getJson(url, { agent, token }) {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+  });
+}
 
 const disabledNotices = (output) =>
   `${output.stdout}\n${output.stderr}`.split('\n').filter((line) => /posthog/i.test(line) && /disabled/i.test(line));
@@ -27,22 +39,54 @@ describe('shutdown', { concurrency: true }, () => {
     assert.equal(new Set(events.map((event) => event.uuid)).size, events.length, 'no event sent twice');
   });
 
+  /**
+   * Puts GET /api/stats in flight (its feature-flag call held by the sink),
+   * sends SIGTERM once the stats request is inside the server, then lets it
+   * finish. `send` makes the request; resolves with its response, the exit
+   * and how long the server took to exit after answering.
+   */
+  async function signalDuringRequest(api, sink, send) {
+    const { token } = await api.signup();
+    sink.setMode('stall');
+    const pending = send(token).then((res) => ({ res, answeredAt: performance.now() }));
+    await sink.waitForRequest((request) => request.path.startsWith('/flags'));
+    const exited = api.stop().then((exit) => ({ exit, exitedAt: performance.now() }));
+    await api.waitUntilNotListening();
+    sink.setMode('ok');
+    const { res, answeredAt } = await pending;
+    const { exit, exitedAt } = await exited;
+    return { res, exit, exitDelayMs: exitedAt - answeredAt };
+  }
+
   it('lets an in-flight request finish, then flushes its event', async () => {
-    const { result: response, events } = await runScenario(async (api, sink) => {
-      const { token } = await api.signup();
-      // Hold the server's feature-flag call so /api/stats is mid-request at the signal.
-      sink.setMode('stall');
-      const stats = api.request('GET', '/api/stats', { token });
-      await sink.waitForRequest((request) => request.path.startsWith('/flags'));
-      const stopped = api.stop();
-      await api.waitUntilNotListening();
-      sink.setMode('ok');
-      const res = await stats;
-      assert.equal((await stopped).code, 0);
-      return res;
-    });
-    assert.equal(response.status, 200, response.text);
+    const { result, events } = await runScenario((api, sink) =>
+      signalDuringRequest(api, sink, (token) =>
+        api.request('GET', '/api/stats', { token, headers: { connection: 'close' } }),
+      ),
+    );
+    assert.equal(result.res.status, 200, result.res.text);
+    assert.equal(result.exit.code, 0);
     assert.equal(named(events, 'stats_viewed').length, 1);
+  });
+
+  it('exits once in-flight requests are done, without waiting for idle keep-alive connections', async () => {
+    // Browsers and proxies keep connections open; node:http's keep-alive agent
+    // does too, and never closes an idle socket on its own.
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const { result } = await runScenario((api, sink) =>
+        signalDuringRequest(api, sink, (token) => getJson(`${api.url}/api/stats`, { agent, token })),
+      );
+      assert.equal(result.res.status, 200);
+      assert.equal(result.exit.code, 0);
+      assert.ok(
+        result.exitDelayMs < 2000,
+        `the server took ${Math.round(result.exitDelayMs)} ms to exit after answering the last request; ` +
+          'it should close idle keep-alive connections once shutting down',
+      );
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('exits 0 and flushes on SIGINT too', async () => {
