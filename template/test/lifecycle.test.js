@@ -136,6 +136,14 @@ describe('configuration', { concurrency: true }, () => {
     assert.deepEqual(disabledNotices(server.output), []);
   });
 
+  it('POSTHOG_DEBUG=true turns on the SDK\'s debug logging', async () => {
+    const sdkLog = /\[PostHog\]/;
+    const quiet = await runScenario((api) => api.signup());
+    assert.doesNotMatch(quiet.server.output.stdout + quiet.server.output.stderr, sdkLog);
+    const chatty = await runScenario((api) => api.signup(), { env: { POSTHOG_DEBUG: 'true' } });
+    assert.match(chatty.server.output.stdout + chatty.server.output.stderr, sdkLog);
+  });
+
   it('with NODE_ENV=production /debug/error is a 404 and nothing is reported', async () => {
     const { result, events } = await runScenario(async (api) => {
       const res = await api.request('GET', '/debug/error');
