@@ -54,10 +54,15 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
     const url = new URL(req.url, 'http://sink.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers };
-    try {
-      entry.body = decodeBody(await readBody(req), req.headers, url.searchParams);
-    } catch (error) {
-      entry.error = error.message;
+    const raw = await readBody(req);
+    if (raw === null) {
+      entry.error = `Body over ${MAX_BODY_BYTES} bytes`;
+    } else {
+      try {
+        entry.body = decodeBody(raw, req.headers, url.searchParams);
+      } catch (error) {
+        entry.error = error.message;
+      }
     }
     requests.push(entry);
     for (const listener of requestListeners) listener(entry);
@@ -70,6 +75,8 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
     const isFlags = FLAGS_PATHS.has(path);
     if (!isCapture && !isFlags) return reply(404, { error: 'Not Found' });
     if (req.method !== 'POST' && !(isCapture && req.method === 'GET')) return reply(405, { error: 'Method Not Allowed' });
+    // posthog-node answers a 413 by splitting the batch, so say exactly that.
+    if (raw === null) return reply(413, { type: 'validation_error', detail: entry.error });
     if (entry.error) return reply(400, { type: 'validation_error', detail: entry.error });
     const { body } = entry;
 
@@ -100,7 +107,9 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
     });
   });
   const address = server.address();
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // Bound to every interface, the sink is still reached locally as localhost.
+  const anyAddress = address.address === '0.0.0.0' || address.address === '::';
+  const urlHost = anyAddress ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   return {
     url: `http://${urlHost}:${address.port}`,
@@ -131,7 +140,8 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
 
     /**
      * Resolves with the matching events as soon as `count` of them have
-     * arrived (already received ones included), rejects after `timeout` ms.
+     * arrived (already received ones included), rejects after `timeout` ms
+     * (default 10 s).
      * `predicate` is a function of the event, or an event name.
      */
     waitFor(predicate, options) {
@@ -163,10 +173,18 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
   };
 }
 
-function waitUntil(list, listeners, matches, noun, { count = 1, timeout = 5000 } = {}) {
+// The default timeout outlasts posthog-node's 5 s flush interval.
+function waitUntil(list, listeners, matches, noun, { count = 1, timeout = 10_000 } = {}) {
   return new Promise((resolve, reject) => {
     const check = () => {
-      const found = list.filter(matches);
+      let found;
+      try {
+        found = list.filter(matches);
+      } catch (error) {
+        // A broken predicate fails the wait, not the request being received.
+        done();
+        return reject(error);
+      }
       if (found.length < count) return;
       done();
       resolve(found);
@@ -195,15 +213,15 @@ function send(res, status, payload) {
   res.end(body);
 }
 
+/** The body, or null when it is too large (read to the end anyway, so the reply can be sent). */
 async function readBody(req) {
   const chunks = [];
   let size = 0;
   for await (const chunk of req) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new Error('Payload too large');
-    chunks.push(chunk);
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : null;
 }
 
 // Bodies arrive gzipped (header or posthog-js's ?compression=gzip-js),
