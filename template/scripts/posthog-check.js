@@ -23,7 +23,7 @@ const { apiKey, host, debug } = config.posthog;
 if (!apiKey) {
   fail(
     'No PostHog project token. Set POSTHOG_PROJECT_TOKEN=phc_... in .env ' +
-      '(PostHog: Settings > Project > Project token) and run this again.',
+      '(find it in PostHog under Settings > Project) and run this again.',
   );
 }
 
