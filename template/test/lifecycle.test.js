@@ -162,7 +162,9 @@ describe('listening', () => {
     try {
       const { port } = new URL(server.url);
       assert.notEqual(port, '0');
-      assert.match(server.output.stdout, new RegExp(`listening on http://127\\.0\\.0\\.1:${port}`));
+      const lines = server.output.stdout.split('\n').filter((line) => line.includes('listening on'));
+      assert.equal(lines.length, 1, server.output.stdout);
+      assert.match(lines[0], new RegExp(`listening on http://127\\.0\\.0\\.1:${port}\\b`));
       assert.equal((await server.request('GET', '/health')).status, 200);
       await stopCleanly(server);
     } finally {
