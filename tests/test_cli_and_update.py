@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -199,10 +198,3 @@ def test_update_conflict_is_marked_inline(copie, versioned_template):
     text = nvmrc.read_text()
     assert "<<<<<<<" in text and ">>>>>>>" in text
     assert "18.20" in text and "lts/jod" in text
-
-
-def test_copier_is_on_path_for_the_readme_commands():
-    """The README's commands call `copier`; make sure the console script exists
-    where the test's Python is (a venv from `make test`, or the machine's)."""
-    bindir = os.path.dirname(sys.executable)
-    assert shutil.which("copier", path=bindir + os.pathsep + os.environ.get("PATH", ""))

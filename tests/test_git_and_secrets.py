@@ -65,6 +65,17 @@ def test_token_with_custom_host_in_env(render):
     assert "POSTHOG_HOST=https://ph.example.com\n" in (project / ".env").read_text()
 
 
+def test_existing_env_is_kept(template, tmp_path):
+    """Generating into a directory that already has a .env leaves it as it was."""
+    dst = tmp_path / "app"
+    dst.mkdir()
+    (dst / ".env").write_text("POSTHOG_PROJECT_TOKEN=phc_mine\n")
+    run_copy(str(template), dst, data={"posthog_project_token": TOKEN}, defaults=True,
+             unsafe=True, vcs_ref="HEAD", quiet=True)
+    assert (dst / ".env").read_text() == "POSTHOG_PROJECT_TOKEN=phc_mine\n"
+    assert TOKEN not in git(dst, "log", "--all", "-p")
+
+
 def test_env_is_never_committed_even_when_not_ignored(tmp_path):
     """The hook keeps .env out of the commit even if .gitignore lost it."""
     project = tmp_path / "p"
