@@ -28,8 +28,9 @@ const OUTAGES = {
 const MODES = new Set(['ok', 'stall', ...Object.keys(OUTAGES)]);
 
 /**
- * @param {{ port?: number, host?: string, flags?: object | ((distinctId: string) => object) }} [options]
- *   flags maps flag keys to true, false or a variant string.
+ * Starts the sink; resolves once it listens.
+ * Options: `port` (0 = any free port), `host`, and `flags`: a map of flag keys
+ * to true, false or a variant string, or a function (distinctId) => such a map.
  */
 export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {} } = {}) {
   const events = [];
