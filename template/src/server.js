@@ -20,6 +20,15 @@ server.listen(config.port, config.host, () => {
 
 let shuttingDown = false;
 
+// server.close() only closes connections that are idle at that moment. A
+// keep-alive connection whose request is still running would otherwise stay
+// open until its idle timeout once that request is answered.
+server.on('request', (req, res) => {
+  res.once('finish', () => {
+    if (shuttingDown) setImmediate(() => server.closeIdleConnections());
+  });
+});
+
 async function shutdown(signal) {
   if (shuttingDown) return;
   shuttingDown = true;
