@@ -9,9 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Frameworks whose generated project goes through the full cycle (npm install,
-# npm test, a real start). Extend it as each adapter lands in frameworks/<name>/.
-FRAMEWORKS = ["express"]
+# Every framework adapter in frameworks/<name>/: each generated project goes
+# through the full cycle (npm install, npm test on two Node lines, a real start).
+FRAMEWORKS = ["express", "fastify", "koa"]
 
 TEST_GIT_IDENTITY = ("-c", "user.name=Template Tests", "-c", "user.email=tests@example.invalid")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shlex
 import signal
 import subprocess
@@ -22,6 +23,9 @@ from helpers import FRAMEWORKS, package_json
 
 NPM_TIMEOUT = 600
 START_TIMEOUT = 30
+# The current LTS line, brought from the npm registry (the `node` package) into
+# the shared npm cache, so projects are proven on it as well as on the machine's Node.
+OTHER_NODE = "node@24"
 
 
 @pytest.fixture
@@ -49,6 +53,12 @@ def npm(project, env, *args):
         f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     )
     return result
+
+
+def npx_node(project, env, node, *command):
+    version = npm(project, env, "exec", "--yes", "--package", node, "--", "node", "--version")
+    assert version.stdout.strip().startswith("v" + node.split("@")[1] + "."), version.stdout
+    return npm(project, env, "exec", "--yes", "--package", node, "--", *command)
 
 
 def http(method, url):
@@ -112,6 +122,12 @@ def test_generated_project_installs_tests_and_serves(render, npm_env, framework)
     npm(project, npm_env, "install", "--no-audit", "--no-fund")
     assert (project / "node_modules" / "posthog-node").is_dir()
     npm(project, npm_env, "test")
+    # `npx -p node@24` puts that Node first on PATH, so npm and the test runner,
+    # and the servers the tests spawn (process.execPath), all run on it.
+    result = npx_node(project, npm_env, OTHER_NODE, "npm", "test")
+    # Node 24's runner prints its summary as "ℹ pass N" where Node 20 prints "# pass N".
+    summary = dict(re.findall(r"^[#ℹ] (pass|fail) (\d+)$", result.stdout, re.M))
+    assert int(summary.get("pass", 0)) > 0 and summary.get("fail") == "0", result.stdout[-3000:]
 
     server = Server(project, npm_env)
     try:
