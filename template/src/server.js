@@ -7,10 +7,26 @@ import { createStore } from './store.js';
 // In-flight requests get this long to finish on shutdown before being cut off.
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const config = loadConfig();
+function exitWith(message) {
+  console.error(message);
+  process.exit(1);
+}
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  exitWith(`Configuration error: ${error.message}`);
+}
 const posthog = createPostHog(config.posthog);
 const api = createApi({ store: createStore(), posthog, production: config.production });
 const { server, close } = await createServer(api, { onClose: () => posthog.shutdown() });
+
+server.once('error', (error) => {
+  const where = `${config.host ?? 'all interfaces'} port ${config.port}`;
+  if (error.code === 'EADDRINUSE') exitWith(`Port ${config.port} is already in use: set PORT to a free port (0 picks any).`);
+  exitWith(`Cannot listen on ${where}: ${error.message}`);
+});
 
 server.listen(config.port, config.host, () => {
   const { port } = server.address();
