@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ import pytest
 import yaml
 from copier import run_copy
 
-from helpers import ROOT, commit, git, project_files
+from helpers import ROOT, commit, git, package_json, project_files
 
 TOKEN = "phc_TopSecretProjectToken1234567890"
 
@@ -39,7 +40,8 @@ def test_token_only_in_env(render):
 
     env = (project / ".env").read_text()
     assert f"POSTHOG_PROJECT_TOKEN={TOKEN}\n" in env
-    assert "POSTHOG_HOST=https://us.i.posthog.com\n" in env
+    # Only the key: the defaults stay in package.json, where `copier update --data` changes them.
+    assert not re.search(r"^\s*(POSTHOG_HOST|PORT)\s*=", env, re.MULTILINE)
 
     answers = (project / ".copier-answers.yml").read_text()
     assert TOKEN not in answers
@@ -62,7 +64,9 @@ def test_token_with_custom_host_in_env(render):
         posthog_project_token=TOKEN, posthog_host="custom",
         posthog_custom_host="https://ph.example.com",
     ).project_dir
-    assert "POSTHOG_HOST=https://ph.example.com\n" in (project / ".env").read_text()
+    # The host is the default in package.json; .env does not pin it.
+    assert package_json(project)["config"]["posthogHost"] == "https://ph.example.com"
+    assert (project / ".env").read_text().splitlines()[-1] == f"POSTHOG_PROJECT_TOKEN={TOKEN}"
 
 
 def test_existing_env_is_kept(template, tmp_path):
