@@ -1,0 +1,462 @@
+"""`copier update` across tagged releases, with the edits real users make.
+
+Each test generates a project from a throwaway template repository with real PEP 440
+tags (see releases.py), commits, changes it the way its owners would, updates as the
+README says, and compares the result with what it must be: a fresh render of the
+new version with the same edits made to it. Equality of whole trees shows at once
+that the template's changes arrived, that every user edit survived, and that
+nothing else moved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from helpers import ROOT, git, package_json
+from releases import (
+    NEW,
+    OLD,
+    build_releases,
+    clone,
+    commit_all,
+    conflict_markers,
+    copier,
+    differences,
+    generate,
+    release,
+    render,
+    unmerged,
+    update,
+)
+
+TOKEN = "phc_update_test_token"
+US = "https://us.i.posthog.com"
+EU = "https://eu.i.posthog.com"
+MIGRATION = ROOT / "hooks" / "migrations" / "v0_2_0_env_defaults.py"
+
+
+@pytest.fixture(scope="session")
+def releases(tmp_path_factory):
+    """The template as releases v0.1.0 and v0.2.0 (read-only: clone it to add more)."""
+    return build_releases(tmp_path_factory.mktemp("releases") / "copier-posthog-node")
+
+
+# --- What the owners of a generated project do to it ---------------------------------
+
+USER_ROUTE = """\
+    {
+      method: 'GET',
+      path: '/api/version',
+      handler: () => ({ status: 200, body: { version: process.env.APP_VERSION ?? 'dev' } }),
+    },
+"""
+
+USER_TEST = """\
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+it('has our own test', () => assert.ok(true));
+"""
+
+
+def replace_once(path, old, new):
+    text = path.read_text()
+    assert text.count(old) == 1, f"{path.name} no longer has {old!r}: update this test's edit"
+    path.write_text(text.replace(old, new))
+
+
+def add_a_route(project):
+    """A new endpoint in the framework-free route table, and a test file of ours."""
+    replace_once(project / "src" / "routes.js", "  const routes = [\n",
+                 "  const routes = [\n" + USER_ROUTE)
+    (project / "test" / "version.test.js").write_text(USER_TEST)
+
+
+def edit_an_event_property(project):
+    replace_once(project / "src" / "analytics.js", "{ signup_method: 'email' }",
+                 "{ signup_method: 'email', plan: 'free' }")
+
+
+def rewrite_the_readme(project):
+    """Our own introduction instead of the generated one, and a section of ours."""
+    readme = project / "README.md"
+    description = yaml.safe_load((project / ".copier-answers.yml").read_text())["description"]
+    replace_once(readme, f"\n{description}\n",
+                 "\nThe shop's backend: carts, orders, and what PostHog learns from them.\n")
+    replace_once(readme, "\n## HTTP API\n",
+                 "\n## Deployment\n\nFly.io, from main: `fly deploy`. Secrets in 1Password.\n"
+                 "\n## HTTP API\n")
+
+
+def drop_nvmrc(project):
+    """We pin Node with Volta instead."""
+    (project / ".nvmrc").unlink()
+
+
+USER_EDITS = (add_a_route, edit_an_event_property, rewrite_the_readme, drop_nvmrc)
+
+
+def make_user_edits(project, edits=USER_EDITS):
+    for edit in edits:
+        edit(project)
+
+
+def answers_of(project):
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+def effective_config(project):
+    """What the project's own src/config.js makes of package.json and .env."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTHOG_", "PORT", "HOST"))}
+    script = "const { loadConfig } = await import('./src/config.js'); " \
+             "const c = loadConfig(); console.log(JSON.stringify({ port: c.port, host: c.posthog.host }));"
+    out = subprocess.run(
+        ["node", "--env-file-if-exists=.env", "--input-type=module", "-e", script],
+        cwd=project, env=env, capture_output=True, text=True, check=True,
+    ).stdout
+    return json.loads(out)
+
+
+def assert_clean_merge(project):
+    assert conflict_markers(project) == []
+    assert unmerged(project) == []
+    assert not list(project.rglob("*.rej"))
+
+
+# --- Updating across releases ---------------------------------------------------------
+
+
+def test_update_across_releases_keeps_every_user_edit(releases, tmp_path):
+    answers = {"project_name": "shop-api", "port": 4000}
+    project = generate(releases, tmp_path / "shop-api", OLD, **answers,
+                       posthog_project_token=TOKEN)
+    make_user_edits(project)
+    env = project / ".env"
+    env.write_text(env.read_text() + "POSTHOG_DEBUG=true\n")
+    env_before = env.read_bytes()
+    commit_all(project, "Our work")
+
+    assert json.loads(copier("check-update", "--output-format", "json", cwd=project).stdout) \
+        == {"update_available": True, "current_version": OLD, "latest_version": NEW}
+    result = update(project)
+    assert f"Updating to template version {NEW}" in result.stderr
+
+    expected = render(releases, tmp_path / "expected", NEW, **answers)
+    make_user_edits(expected)
+    assert differences(project, expected, ignore={".env"}) == []
+    assert_clean_merge(project)
+
+    # The release's changes are there: .env.example pins no default any more...
+    env_example = (project / ".env.example").read_text()
+    assert "\n# PORT=4000\n" in env_example and "\nPORT=" not in env_example
+    assert "copier check-update" in (project / "README.md").read_text()
+    # ...and the user's: the route, the property, the README, the deleted file.
+    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
+    assert "plan: 'free'" in (project / "src" / "analytics.js").read_text()
+    assert "## Deployment" in (project / "README.md").read_text()
+    assert not (project / ".nvmrc").exists()
+
+    # .env is the user's: not a byte changed, key not asked for, not recorded.
+    assert env.read_bytes() == env_before
+    recorded = answers_of(project)
+    assert recorded["_commit"] == f"v{NEW}" and recorded["port"] == 4000
+    assert "posthog_project_token" not in recorded
+    assert TOKEN not in (project / ".copier-answers.yml").read_text()
+    # The 0.2.0 migration read .env (which 0.1.0 wrote with POSTHOG_HOST) and said so.
+    assert f"POSTHOG_HOST={US} repeats the default" in result.stderr
+
+    # Nothing committed behind the user's back: the update waits for review.
+    assert git(project, "rev-list", "--count", "HEAD").strip() == "2"
+    commit_all(project, f"Update the template to {NEW}")
+
+    # Updating again is a no-op: same version, same files, no migration again.
+    again = update(project)
+    assert f"Keeping template version {NEW}" in again.stderr
+    assert "repeats the default" not in again.stderr
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_update_from_a_project_without_env(releases, tmp_path):
+    """No key given, no .env made: the update works and the migration has nothing to say."""
+    project = generate(releases, tmp_path / "app", OLD)
+    make_user_edits(project, [add_a_route])
+    commit_all(project, "Our route")
+    result = update(project)
+    assert not (project / ".env").exists()
+    assert "Template 0.2.0" not in result.stderr
+    expected = render(releases, tmp_path / "expected", NEW)
+    make_user_edits(expected, [add_a_route])
+    assert differences(project, expected) == []
+    assert_clean_merge(project)
+
+
+def test_a_genuine_conflict_is_marked_inline(releases, tmp_path):
+    """The team changed a line that the release changes too: both are kept, marked."""
+    project = generate(releases, tmp_path / "app", OLD)
+    make_user_edits(project, [add_a_route, edit_an_event_property])
+    replace_once(project / ".env.example", "\nPORT=3000\n", "\nPORT=4000\n")
+    commit_all(project, "Our port, our route")
+
+    result = update(project)
+    assert result.returncode == 0
+
+    # Only that file conflicts, with Copier's inline markers around both versions.
+    text = (project / ".env.example").read_text()
+    assert "\n<<<<<<< before updating\nPORT=4000\n=======\n" in text
+    assert "# PORT=3000\n>>>>>>> after updating\n" in text
+    assert {line.split(":")[0] for line in conflict_markers(project)} == {".env.example"}
+    # ...and git knows: `git status` shows it as both modified, as the README says.
+    assert unmerged(project) == [".env.example"]
+    assert "both modified:   .env.example" in git(project, "status")
+    # Everything else merged: the other edits are there.
+    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
+    assert "plan: 'free'" in (project / "src" / "analytics.js").read_text()
+
+    # The generated README says how to resolve it; doing so leaves a clean tree.
+    readme = (project / "README.md").read_text()
+    for step in ("<<<<<<< before updating", ">>>>>>> after updating", "both modified",
+                 "`git add`"):
+        assert step in readme
+    ours_start = text.index("<<<<<<< before updating\n")
+    theirs_start = text.index("=======\n") + len("=======\n")
+    theirs_end = text.index(">>>>>>> after updating\n")
+    (project / ".env.example").write_text(
+        text[:ours_start] + text[theirs_start:theirs_end]
+        + text[theirs_end + len(">>>>>>> after updating\n"):]
+    )
+    git(project, "add", ".env.example")
+    assert unmerged(project) == [] and conflict_markers(project) == []
+    commit_all(project, "Update the template")
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_conflicts_as_rej_files(releases, tmp_path):
+    project = generate(releases, tmp_path / "app", OLD)
+    replace_once(project / ".env.example", "\nPORT=3000\n", "\nPORT=4000\n")
+    commit_all(project, "Our port")
+    update(project, "--conflict", "rej")
+    assert (project / ".env.example.rej").is_file()
+    assert conflict_markers(project) == []
+
+
+def test_update_refuses_a_dirty_project(releases, tmp_path):
+    project = generate(releases, tmp_path / "app", OLD)
+    (project / "README.md").write_text("uncommitted\n")
+    result = update(project, check=False)
+    assert result.returncode != 0
+    assert "Destination repository is dirty" in result.stderr
+    assert (project / "README.md").read_text() == "uncommitted\n"
+
+
+def test_update_without_defaults_and_without_a_terminal_fails_clearly(releases, tmp_path):
+    """CI must pass --defaults: otherwise Copier stops before touching anything."""
+    project = generate(releases, tmp_path / "app", OLD)
+    result = copier("update", "--trust", cwd=project, check=False)
+    assert result.returncode != 0
+    assert "Interactive session required" in result.stdout + result.stderr
+    assert git(project, "status", "--porcelain") == ""
+    assert answers_of(project)["_commit"] == f"v{OLD}"
+
+
+# --- Changing answers -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change, port, host",
+    [
+        ({"port": 8080}, 8080, US),
+        ({"posthog_host": EU}, 3000, EU),
+        ({"posthog_host": "custom", "posthog_custom_host": "https://ph.example.com"},
+         3000, "https://ph.example.com"),
+    ],
+    ids=["port", "eu-cloud", "custom-host"],
+)
+def test_changing_an_answer_through_update(releases, tmp_path, change, port, host):
+    project = generate(releases, tmp_path / "app", NEW)
+    make_user_edits(project)
+    # The README's quick start: .env is a copy of .env.example with the key filled in.
+    env = project / ".env"
+    env.write_text((project / ".env.example").read_text().replace(
+        "\nPOSTHOG_PROJECT_TOKEN=\n", f"\nPOSTHOG_PROJECT_TOKEN={TOKEN}\n"))
+    assert TOKEN in env.read_text()
+    env_before = env.read_bytes()
+    commit_all(project, "Our work")
+
+    data = [arg for key, value in change.items() for arg in ("--data", f"{key}={value}")]
+    update(project, *data)
+
+    expected = render(releases, tmp_path / "expected", NEW, **change)
+    make_user_edits(expected)
+    assert differences(project, expected, ignore={".env"}) == []
+    assert_clean_merge(project)
+    assert {k: v for k, v in answers_of(project).items() if k in change} == change
+    assert package_json(project)["config"] == {"port": port, "posthogHost": host}
+    # .env pins nothing (0.2.0 writes none of the defaults there), so the change is live.
+    assert env.read_bytes() == env_before
+    assert effective_config(project) == {"port": port, "host": host}
+
+
+def test_a_pinned_env_from_0_1_0_is_reported_not_rewritten(releases, tmp_path):
+    """0.1.0's .env.example set PORT: the update says what to delete, and leaves .env be."""
+    project = generate(releases, tmp_path / "app", OLD)
+    (project / ".env").write_text((project / ".env.example").read_text())
+    env_before = (project / ".env").read_bytes()
+    result = update(project, "--data", "port=8080")
+
+    assert package_json(project)["config"]["port"] == 8080
+    assert (project / ".env").read_bytes() == env_before
+    assert "PORT=3000 is the previous default" in result.stderr
+    assert "overrides the new default (8080): delete the line" in result.stderr
+    assert effective_config(project)["port"] == 3000
+    # Doing what it says makes the answer the port.
+    replace_once(project / ".env", "\nPORT=3000\n", "\n")
+    assert effective_config(project)["port"] == 8080
+
+
+# --- Switching framework ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("framework", ["fastify", "koa"])
+def test_switching_framework_keeps_framework_free_edits(releases, tmp_path, framework):
+    """What the README promises: src/app.js, the dependencies and the README's wiring
+    section follow the new framework; routes, events and everything else keep the
+    owners' edits, without conflicts."""
+    project = generate(releases, tmp_path / "app", NEW)
+    make_user_edits(project)
+    commit_all(project, "Our work")
+
+    update(project, "--data", f"framework={framework}")
+
+    expected = render(releases, tmp_path / "expected", NEW, framework=framework)
+    make_user_edits(expected)
+    assert differences(project, expected) == []
+    assert_clean_merge(project)
+    assert framework in package_json(project)["dependencies"]
+    assert "express" not in package_json(project)["dependencies"]
+
+
+def test_switching_framework_conflicts_where_the_adapter_was_edited(releases, tmp_path):
+    """Edits to src/app.js, the one framework-specific file, must be ported by hand."""
+    project = generate(releases, tmp_path / "app", NEW)
+    app = project / "src" / "app.js"
+    replace_once(app, "import express from 'express';\n",
+                 "import express from 'express';\nimport helmet from 'helmet';\n")
+    make_user_edits(project, [add_a_route])
+    commit_all(project, "Our work")
+
+    update(project, "--data", "framework=koa")
+    assert unmerged(project) == ["src/app.js"]
+    assert {line.split(":")[0] for line in conflict_markers(project)} == {"src/app.js"}
+    text = app.read_text()
+    assert "import helmet from 'helmet';" in text and "from 'koa'" in text
+    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
+
+
+# --- Trying unreleased changes, and later releases -------------------------------------
+
+
+def test_vcs_ref_tries_unreleased_changes(releases, tmp_path):
+    template = clone(releases, tmp_path / "template")
+    project = generate(template, tmp_path / "app", NEW)
+    make_user_edits(project, [add_a_route])
+    commit_all(project, "Our route")
+
+    env_example = template / "template" / ".env.example.jinja"
+    env_example.write_text(env_example.read_text() + "# Unreleased: next version's setting\n")
+    commit_all(template, "Work in progress on main")
+
+    # Not released: check-update sees nothing new, a plain update keeps the version.
+    assert json.loads(copier("check-update", "--output-format", "json", cwd=project).stdout)[
+        "update_available"] is False
+    # --vcs-ref picks the unreleased commit; git reset --hard undoes it before committing.
+    update(project, "--vcs-ref", "main")
+    assert "# Unreleased" in (project / ".env.example").read_text()
+    assert answers_of(project)["_commit"].startswith(f"v{NEW}-1-g")
+    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
+    git(project, "reset", "--quiet", "--hard")
+    assert answers_of(project)["_commit"] == f"v{NEW}"
+    assert git(project, "status", "--porcelain") == ""
+
+    # Committed, the project stays on that commit: Copier does not go back to v0.2.0.
+    update(project, "--vcs-ref", "main")
+    commit_all(project, "Try main")
+    refused = update(project, check=False)
+    assert refused.returncode != 0 and "Downgrades are not supported" in refused.stderr
+
+    # Once released, the plain update takes it.
+    release(template, "0.2.1")
+    update(project)
+    assert answers_of(project)["_commit"] == "v0.2.1"
+    assert "# Unreleased" in (project / ".env.example").read_text()
+    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
+
+
+# --- The 0.2.0 migration ---------------------------------------------------------------
+
+
+def test_migration_runs_only_when_crossing_its_version(releases, tmp_path):
+    """From 0.2.0 to 0.2.1 the 0.2.0 migration stays quiet, even with a pinned .env."""
+    template = clone(releases, tmp_path / "template")
+    project = generate(template, tmp_path / "app", NEW)
+    (project / ".env").write_text("PORT=3000\n")
+    release(template, "0.2.1", lambda repo: (repo / "template" / ".nvmrc").write_text("lts/*\n"))
+    result = update(project)
+    assert answers_of(project)["_commit"] == "v0.2.1"
+    assert "Template 0.2.0" not in result.stderr
+
+
+def run_migration(cwd, *args):
+    return subprocess.run([sys.executable, str(MIGRATION), *args], cwd=cwd,
+                          capture_output=True, text=True, check=False)
+
+
+def test_migration_script_is_read_only_idempotent_and_safe(tmp_path):
+    # No .env: nothing to say.
+    assert run_migration(tmp_path, "3000", US, ".copier-answers.yml").stderr == ""
+    # A .env with every kind of line; outside git, so no previous answers.
+    env = tmp_path / ".env"
+    env.write_bytes(
+        b"POSTHOG_PROJECT_TOKEN=phc_x\n# PORT=1\nexport PORT='4000' # ours\n"
+        b"POSTHOG_HOST=\"https://eu.i.posthog.com\"\n\xff\xfe junk\n"
+    )
+    before = env.read_bytes()
+    first = run_migration(tmp_path, "3000", US, ".copier-answers.yml")
+    second = run_migration(tmp_path, "3000", US, ".copier-answers.yml")
+    assert first.returncode == second.returncode == 0
+    assert first.stderr == second.stderr
+    assert env.read_bytes() == before
+    assert "PORT=4000 overrides the project's default (3000)" in first.stderr
+    assert "--data port=4000" in first.stderr
+    assert f"--data posthog_host={EU}" in first.stderr
+    assert "PORT=1" not in first.stderr
+    # Never fails an update, even when called wrongly.
+    assert run_migration(tmp_path).returncode == 0
+
+
+def test_migration_is_declared_for_its_version():
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    [migration] = [m for m in config["_migrations"] if m["version"] == NEW]
+    assert "hooks/migrations/v0_2_0_env_defaults.py" in " ".join(migration["command"])
+    assert "_stage == 'after'" in migration["when"]
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"\n## {NEW}" in changelog and f"\n## {OLD}" in changelog
+
+
+def test_a_key_given_to_update_only_fills_a_missing_env(releases, tmp_path):
+    """`--data posthog_project_token=...` on update writes .env only where there is none."""
+    project = generate(releases, tmp_path / "app", NEW)
+    update(project, "--data", f"posthog_project_token={TOKEN}")
+    env = project / ".env"
+    assert f"POSTHOG_PROJECT_TOKEN={TOKEN}\n" in env.read_text()
+    assert git(project, "status", "--porcelain") == ""  # ignored, nothing else changed
+    assert TOKEN not in (project / ".copier-answers.yml").read_text()
+
+    before = env.read_bytes()
+    update(project, "--data", "posthog_project_token=phc_another")
+    assert env.read_bytes() == before
