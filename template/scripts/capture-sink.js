@@ -52,6 +52,21 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
   server.on('clientError', (_error, socket) => socket.destroy());
 
   async function handle(req, res) {
+    // posthog-js calls from the page's origin, not the sink's: allow it, as PostHog
+    // does, and answer the preflight of its JSON requests (kept out of the log).
+    if (req.headers.origin) {
+      res.setHeader('access-control-allow-origin', req.headers.origin);
+      res.setHeader('access-control-allow-credentials', 'true');
+      res.setHeader('vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      res.setHeader('access-control-allow-methods', 'GET, POST');
+      res.setHeader('access-control-allow-headers', req.headers['access-control-request-headers'] ?? '');
+      res.setHeader('access-control-max-age', '600');
+      res.writeHead(204).end();
+      req.resume();
+      return;
+    }
     const url = new URL(req.url, 'http://sink.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers };
