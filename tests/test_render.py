@@ -58,6 +58,7 @@ def test_answers_file(render, template):
         "framework": "express",
         "posthog_host": EU,
         "port": 8080,
+        "frontend": True,
     }
     # `copier update` needs to know which template version the project came from.
     assert answers["_commit"]

@@ -1,6 +1,9 @@
 import { createServer as createHttpServer } from 'node:http';
 import express from 'express';
 import { BODY_LIMIT_BYTES } from './api.js';
+{%- if frontend %}
+import { createFrontend } from './frontend.js';
+{%- endif %}
 
 function send(res, { status, body }) {
   if (body === undefined) res.status(status).end();
@@ -23,6 +26,16 @@ export function createServer(api, { onClose }) {
       send(res, await route.handle({ body: req.body, params: req.params, context: req.context }));
     });
   }
+
+{%- if frontend %}
+
+  // The browser page: after the API, so API requests never touch the disk.
+  // Files capture nothing, and whatever is not one falls through to the JSON 404.
+  const frontend = createFrontend();
+  for (const route of frontend.routes) app.get(route.path, (req, res) => send(res, route.handle()));
+  // No redirect from a directory to its slash: it is no page, so it is a 404 too.
+  for (const { prefix, root } of frontend.staticRoots) app.use(prefix, express.static(root, { redirect: false }));
+{%- endif %}
 
   app.use((req, res) => send(res, api.notFound()));
 

@@ -1,5 +1,11 @@
+{% if frontend -%}
+import fastifyStatic from '@fastify/static';
+{% endif -%}
 import Fastify from 'fastify';
 import { BODY_LIMIT_BYTES } from './api.js';
+{%- if frontend %}
+import { createFrontend } from './frontend.js';
+{%- endif %}
 import { HttpError } from './http-error.js';
 import { bodySchemas, schemaErrorMessage } from './validation.js';
 
@@ -41,6 +47,19 @@ export async function createServer(api, { onClose }) {
         send(reply, await route.handle({ body: request.body, params: request.params, context: request.context })),
     });
   }
+
+{%- if frontend %}
+
+  // The browser page. Files capture nothing, and whatever is not one goes to the
+  // JSON 404 handler below.
+  const frontend = createFrontend();
+  for (const route of frontend.routes) app.get(route.path, (request, reply) => send(reply, route.handle()));
+  for (const [index, { prefix, root }] of frontend.staticRoots.entries()) {
+    // Not awaited: that would load the routes above before their error handler is
+    // set below. Only the first registration may add reply.sendFile().
+    app.register(fastifyStatic, { root, prefix, decorateReply: index === 0 });
+  }
+{%- endif %}
 
   app.setNotFoundHandler((request, reply) => send(reply, api.notFound()));
 

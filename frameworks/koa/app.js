@@ -2,7 +2,14 @@ import { createServer as createHttpServer } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
+{%- if frontend %}
+import mount from 'koa-mount';
+import serve from 'koa-static';
+{%- endif %}
 import { BODY_LIMIT_BYTES } from './api.js';
+{%- if frontend %}
+import { createFrontend } from './frontend.js';
+{%- endif %}
 
 function send(ctx, { status, body }) {
   ctx.status = status;
@@ -28,7 +35,11 @@ export function createServer(api, { onClose }) {
     }
   });
 
-  app.on('error', (error, ctx) => api.reportError(error, ctx?.state.context));
+  // Koa also emits errors from sending a response, such as a client hanging up in
+  // the middle of a file (error.headerSent): not a server fault, as in Express.
+  app.on('error', (error, ctx) => {
+    if (!error.headerSent) api.reportError(error, ctx?.state.context);
+  });
 
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT_BYTES }));
 
@@ -38,7 +49,17 @@ export function createServer(api, { onClose }) {
       send(ctx, await route.handle({ body: ctx.request.body, params: ctx.params, context: ctx.state.context }));
     });
   }
+{%- if frontend %}
+  const frontend = createFrontend();
+  for (const route of frontend.routes) router.get(route.path, (ctx) => send(ctx, route.handle()));
+{%- endif %}
   app.use(router.routes());
+{%- if frontend %}
+
+  // The browser page: after the API, so API requests never touch the disk.
+  // Files capture nothing, and whatever is not one falls through to the JSON 404.
+  for (const { prefix, root } of frontend.staticRoots) app.use(mount(prefix, serve(root)));
+{%- endif %}
   app.use((ctx) => send(ctx, api.notFound()));
 
   const server = createHttpServer(app.callback());

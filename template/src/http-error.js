@@ -9,6 +9,7 @@ export class HttpError extends Error {
 const CLIENT_ERROR_MESSAGES = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Request body must not exceed 100 kB',

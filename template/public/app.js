@@ -1,0 +1,269 @@
+// The browser side of the app: posthog-js, a small client for the server's
+// JSON API, and the page. Plain modern JavaScript, no build step.
+//
+// posthog-js is what ties the two sides together. Its `tracing_headers` option
+// adds X-POSTHOG-DISTINCT-ID and X-POSTHOG-SESSION-ID to this page's own API
+// calls; the server reads them, so its events land on the same person and in
+// the same session (and session replay) as the browser's.
+
+const SESSION_TOKEN_KEY = 'api-token';
+const $ = (selector) => document.querySelector(selector);
+
+const posthog = await startPostHog();
+
+/**
+ * Starts posthog-js with the project token and host the server was given, or
+ * returns null when it has no token: then the page works without analytics.
+ */
+async function startPostHog() {
+  let config = {};
+  try {
+    config = await (await fetch('/posthog-config.json')).json();
+  } catch {
+    // No config: the page still works, without analytics.
+  }
+  if (!config.token) return null;
+
+  let posthog;
+  try {
+    // Served from the project's own node_modules, so nothing is loaded from a CDN.
+    ({ default: posthog } = await import('/vendor/posthog-js/module.full.js'));
+  } catch (error) {
+    console.warn('posthog-js did not load; the page works without analytics.', error);
+    return null;
+  }
+  posthog.init(config.token, {
+    api_host: config.host,
+    defaults: '2026-01-30',
+    // Only this page's own host gets the headers: never send them to third parties.
+    tracing_headers: [window.location.hostname],
+    // One request per event, so `npm run posthog:inspect` shows each click at once.
+    request_batching: false,
+  });
+  // Like PostHog's snippet: `posthog` in the browser console.
+  window.posthog = posthog;
+  return posthog;
+}
+
+// --- API ---------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** Calls the JSON API with the session's bearer token; throws ApiError on an error status. */
+async function api(method, path, body) {
+  const headers = {};
+  const token = sessionStorage.getItem(SESSION_TOKEN_KEY);
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  // The global fetch on purpose: posthog-js has wrapped it to add the tracing headers.
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data?.error ?? `${res.status} ${res.statusText}`);
+  return data;
+}
+
+// --- Identity ----------------------------------------------------------------
+
+/** After signup or login: keep the API token and tell posthog-js who this is. */
+function startSession({ user, token }) {
+  sessionStorage.setItem(SESSION_TOKEN_KEY, token);
+  // The same id the server gave $identify, so the browser's anonymous history,
+  // the server's events and this browser's later events are one person.
+  posthog?.identify(user.id, { email: user.email, name: user.name });
+  return showTodos(user);
+}
+
+function logOut() {
+  sessionStorage.removeItem(SESSION_TOKEN_KEY);
+  // A new anonymous id and session, so the next person on this browser starts fresh.
+  posthog?.reset();
+  showAuth();
+}
+
+// --- Page --------------------------------------------------------------------
+
+function showError(error) {
+  const box = $('#error');
+  box.textContent = error ? error.message : '';
+  box.hidden = !error;
+}
+
+function showStatus() {
+  const footer = $('#posthog-status');
+  if (!posthog) {
+    footer.textContent = 'PostHog is off: set POSTHOG_PROJECT_TOKEN for the server to send events.';
+    return;
+  }
+  const distinctId = posthog.get_distinct_id();
+  const sessionId = posthog.get_session_id();
+  footer.dataset.distinctId = distinctId;
+  footer.dataset.sessionId = sessionId;
+  footer.replaceChildren(
+    'PostHog is on. Distinct id ', code(distinctId), ', session ', code(sessionId),
+    ': the server sees both with every API call.',
+  );
+}
+
+function code(text) {
+  const element = document.createElement('code');
+  element.textContent = text;
+  return element;
+}
+
+function showAuth() {
+  $('#todos').hidden = true;
+  $('#auth').hidden = false;
+  showError(null);
+  showStatus();
+}
+
+async function showTodos(user) {
+  $('#auth').hidden = true;
+  $('#todos').hidden = false;
+  $('#user-name').textContent = user.name || user.email;
+  $('#stats').textContent = '';
+  showError(null);
+  showStatus();
+  const { todos } = await api('GET', '/api/todos');
+  renderTodos(todos);
+}
+
+function renderTodos(todos) {
+  $('#todo-list').replaceChildren(...todos.map(todoItem));
+  $('#empty').hidden = todos.length > 0;
+}
+
+function todoItem(todo) {
+  const item = document.createElement('li');
+  item.dataset.id = todo.id;
+  item.classList.toggle('done', todo.completed);
+
+  const checkbox = document.createElement('input');
+  checkbox.type = 'checkbox';
+  checkbox.checked = todo.completed;
+  checkbox.setAttribute('aria-label', `Done: ${todo.title}`);
+  checkbox.addEventListener('change', () => run(async () => {
+    const { todo: updated } = await api('PATCH', `/api/todos/${todo.id}`, { completed: checkbox.checked });
+    item.replaceWith(todoItem(updated));
+  }));
+
+  const title = document.createElement('span');
+  title.className = 'title';
+  title.textContent = todo.title;
+  title.title = 'Double-click to rename';
+  title.addEventListener('dblclick', () => rename(item, todo));
+
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.className = 'delete';
+  remove.textContent = '×';
+  remove.setAttribute('aria-label', `Delete ${todo.title}`);
+  remove.addEventListener('click', () => run(async () => {
+    await api('DELETE', `/api/todos/${todo.id}`);
+    item.remove();
+    $('#empty').hidden = $('#todo-list').children.length > 0;
+  }));
+
+  item.append(checkbox, title, remove);
+  return item;
+}
+
+function rename(item, todo) {
+  const input = document.createElement('input');
+  input.className = 'title';
+  input.value = todo.title;
+  input.maxLength = 500;
+  let done = false;
+  const finish = (save) => run(async () => {
+    if (done) return;
+    done = true;
+    const title = input.value.trim();
+    const changed = save && title && title !== todo.title;
+    const updated = changed ? (await api('PATCH', `/api/todos/${todo.id}`, { title })).todo : todo;
+    item.replaceWith(todoItem(updated));
+  });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') finish(true);
+    if (event.key === 'Escape') finish(false);
+  });
+  input.addEventListener('blur', () => finish(true));
+  item.querySelector('.title').replaceWith(input);
+  input.focus();
+}
+
+/** Runs a UI action: shows its error, and sends the user back to log in when the token has expired. */
+async function run(action) {
+  showError(null);
+  try {
+    await action();
+  } catch (error) {
+    if (error.status === 401 && sessionStorage.getItem(SESSION_TOKEN_KEY)) {
+      logOut();
+    }
+    showError(error);
+  } finally {
+    showStatus();
+  }
+}
+
+function selectTab(name) {
+  for (const tab of ['signup', 'login']) {
+    $(`#${tab}-tab`).setAttribute('aria-selected', String(tab === name));
+    $(`#${tab}-form`).hidden = tab !== name;
+  }
+  showError(null);
+}
+
+function fields(form) {
+  return Object.fromEntries(new FormData(form));
+}
+
+$('#signup-tab').addEventListener('click', () => selectTab('signup'));
+$('#login-tab').addEventListener('click', () => selectTab('login'));
+
+$('#signup-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const { email, password, name } = fields(event.target);
+  run(async () => startSession(await api('POST', '/api/auth/signup', { email, password, name: name || undefined })));
+});
+
+$('#login-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const { email, password } = fields(event.target);
+  run(async () => startSession(await api('POST', '/api/auth/login', { email, password })));
+});
+
+$('#todo-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.target;
+  run(async () => {
+    const { todo } = await api('POST', '/api/todos', { title: fields(form).title });
+    form.reset();
+    $('#todo-list').append(todoItem(todo));
+    $('#empty').hidden = true;
+  });
+});
+
+$('#stats-button').addEventListener('click', () => run(async () => {
+  const stats = await api('GET', '/api/stats');
+  const detail = stats.todos ? ' (detailed analytics is on for you)' : '';
+  $('#stats').textContent = `${stats.total} todos: ${stats.completed} done, ${stats.open} open${detail}`;
+}));
+
+$('#logout').addEventListener('click', logOut);
+
+// A token from earlier in this tab: pick up where the user left off.
+if (sessionStorage.getItem(SESSION_TOKEN_KEY)) {
+  run(async () => {
+    const { user } = await api('GET', '/api/me');
+    posthog?.identify(user.id);
+    await showTodos(user);
+  });
+} else {
+  showAuth();
+}

@@ -1,0 +1,34 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from './config.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The browser page in public/: what the framework adapter serves besides the
+ * API. `routes` have the shape of api.routes; `staticRoots` are URL prefixes and
+ * the directories the framework's own static handler serves them from.
+ *
+ * The page only ever learns the project token and host. The token is public by
+ * PostHog's design (every browser that loads posthog-js has it); nothing else
+ * from the environment leaves the server. Without a token, `token` is null and
+ * the page runs without analytics.
+ */
+export function createFrontend({ apiKey, host } = loadConfig().posthog) {
+  const browserConfig = { token: apiKey || null, host };
+  return {
+    routes: [
+      {
+        method: 'GET',
+        path: '/posthog-config.json',
+        handle: () => ({ status: 200, body: browserConfig }),
+      },
+    ],
+    staticRoots: [
+      { prefix: '/', root: fileURLToPath(new URL('../public', import.meta.url)) },
+      // posthog-js from node_modules: the page works offline, at the version package.json pins.
+      { prefix: '/vendor/posthog-js', root: dirname(require.resolve('posthog-js/dist/module.full.js')) },
+    ],
+  };
+}
