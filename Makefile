@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?= -n auto
 
-.PHONY: test test-fast venv clean
+.PHONY: test test-fast screenshot venv clean
 
 test: venv
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -14,6 +14,10 @@ test: venv
 # Everything but the tests that run npm install.
 test-fast: venv
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) -m "not slow"
+
+# The README's picture of the browser page, taken by the browser test (needs chromium).
+screenshot: venv
+	UPDATE_SCREENSHOT=1 $(VENV)/bin/python -m pytest tests/test_browser.py -k "share and express" -p no:xdist
 
 venv: $(VENV)/.installed
 

@@ -1,0 +1,360 @@
+"""The browser page (`frontend` question) in a real browser, for every framework.
+
+Debian's chromium, headless, driven by Playwright (never a browser download):
+the page loads, a visitor signs up, adds and completes todos, logs out and
+logs in again. The project's own capture sink stands in for PostHog, and shows
+that posthog-js in the browser and posthog-node in the server tell one story:
+the same `$session_id` on both sides, the server's `$identify` merging the
+browser's anonymous id (`$anon_distinct_id`), and the server's later events
+under the user id the browser identified with.
+
+Slow (npm install). `UPDATE_SCREENSHOT=1` also saves the page, as the Express
+run sees it, to docs/screenshot.png for the README (`make screenshot`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import FRAMEWORKS, ROOT, package_json
+from test_full_cycle import Server, npm, npm_env  # noqa: F401 (npm_env is a fixture)
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+    # posthog-js drops the events of browsers that say they are automated
+    # (navigator.webdriver) or headless (the user agent, see new_page).
+    "--disable-blink-features=AutomationControlled",
+]
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+EVENT_TIMEOUT = 20
+PROJECT_TOKEN = "phc_browser_test"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    if not Path(CHROMIUM).is_file():
+        message = f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+class CaptureSink:
+    """The generated project's `scripts/capture-sink.js --json`: one event per stdout line."""
+
+    def __init__(self, project: Path, env: dict):
+        self.process = subprocess.Popen(
+            ["node", "scripts/capture-sink.js", "--port", "0", "--json"], cwd=project, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        )
+        self.events: list[dict] = []
+        self._changed = threading.Condition()
+        self._log: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read_events, daemon=True).start()
+        threading.Thread(target=self._read_log, daemon=True).start()
+        self.url = self._wait_for_url()
+
+    def _read_events(self):
+        for line in self.process.stdout:
+            with self._changed:
+                self.events.append(json.loads(line))
+                self._changed.notify_all()
+
+    def _read_log(self):
+        for line in self.process.stderr:
+            self._log.put(line)
+        self._log.put(None)
+
+    def _wait_for_url(self) -> str:
+        lines = []
+        while True:
+            line = self._log.get(timeout=15)
+            if line is None:
+                raise AssertionError(f"capture sink exited:\n{''.join(lines)}")
+            lines.append(line)
+            match = re.search(r"listening on (http://\S+)", line)
+            if match:
+                return match.group(1)
+
+    def wait_for(self, description: str, predicate, count: int = 1) -> list[dict]:
+        """The matching events once `count` of them have arrived; fails after EVENT_TIMEOUT s."""
+        deadline = time.monotonic() + EVENT_TIMEOUT
+        with self._changed:
+            while True:
+                found = [event for event in self.events if predicate(event)]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = ", ".join(f"{e['event']} ({lib(e)})" for e in self.events) or "nothing"
+                    raise AssertionError(f"no {count} x {description} within {EVENT_TIMEOUT}s; received: {seen}")
+                self._changed.wait(left)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+
+def lib(event: dict) -> str:
+    return event.get("properties", {}).get("$lib", "?")
+
+
+def from_browser(name: str):
+    return lambda event: event["event"] == name and lib(event) == "web"
+
+
+def from_server(name: str):
+    return lambda event: event["event"] == name and lib(event) == "posthog-node"
+
+
+def props(event: dict) -> dict:
+    return event["properties"]
+
+
+def wait_visible(page, selector: str):
+    page.locator(selector).wait_for(state="visible")
+
+
+def sign_up(page, email: str, name: str):
+    page.fill("#signup-form [name=email]", email)
+    page.fill("#signup-form [name=password]", PASSWORD)
+    page.fill("#signup-form [name=name]", name)
+    with page.expect_response("**/api/auth/signup") as response:
+        page.click("#signup-form button[type=submit]")
+    wait_visible(page, "#todos")
+    return response.value
+
+
+def log_in(page, email: str):
+    page.click("#login-tab")
+    page.fill("#login-form [name=email]", email)
+    page.fill("#login-form [name=password]", PASSWORD)
+    with page.expect_response("**/api/auth/login") as response:
+        page.click("#login-form button[type=submit]")
+    wait_visible(page, "#todos")
+    return response.value
+
+
+def add_todo(page, title: str):
+    count = page.locator("#todo-list li").count()
+    page.fill("#todo-form [name=title]", title)
+    page.click("#todo-form button[type=submit]")
+    page.locator("#todo-list li").nth(count).wait_for()
+
+
+def posthog_ids(page) -> tuple[str, str]:
+    return tuple(page.evaluate("[window.posthog.get_distinct_id(), window.posthog.get_session_id()]"))
+
+
+def assert_tracing_headers(response, distinct_id: str, session_id: str):
+    headers = response.request.all_headers()
+    assert headers.get("x-posthog-distinct-id") == distinct_id, headers
+    assert headers.get("x-posthog-session-id") == session_id, headers
+
+
+@pytest.fixture
+def browser(chromium):
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install -r requirements-dev.txt")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser):
+    # The same Chrome under its everyday name: "HeadlessChrome" counts as a bot.
+    user_agent = browser.new_page().evaluate("navigator.userAgent").replace("HeadlessChrome", "Chrome")
+    context = browser.new_context(
+        viewport={"width": 760, "height": 600}, device_scale_factor=2, user_agent=user_agent,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page, errors
+
+
+# --- What the question generates (fast) --------------------------------------
+
+FRONTEND_FILES = ["public/index.html", "public/app.js", "public/style.css", "src/frontend.js",
+                  "test/frontend.test.js"]
+STATIC_HANDLERS = {"express": [], "fastify": ["@fastify/static"], "koa": ["koa-mount", "koa-static"]}
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_frontend_by_default(render, framework):
+    result = render(framework=framework)
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    for name in FRONTEND_FILES:
+        assert (project / name).is_file(), f"{name} missing"
+    dependencies = package_json(project)["dependencies"]
+    for name in ["posthog-js", *STATIC_HANDLERS[framework]]:
+        assert name in dependencies, f"{name} missing from dependencies"
+    assert "./frontend.js" in (project / "src" / "app.js").read_text()
+    assert "<title>posthog-node-app</title>" in (project / "public" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_no_frontend_generates_none_of_it(render, framework):
+    result = render(framework=framework, frontend=False)
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    assert not (project / "public").exists()
+    for name in FRONTEND_FILES:
+        assert not (project / name).exists(), f"{name} generated without the frontend"
+    pkg = package_json(project)
+    for name in ["posthog-js", "@fastify/static", "koa-mount", "koa-static"]:
+        assert name not in pkg["dependencies"]
+    assert "allowScripts" not in pkg
+    app = (project / "src" / "app.js").read_text()
+    assert "frontend" not in app and "static" not in app.lower()
+
+
+# --- In a real browser (slow) -------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_browser_and_server_share_person_and_session(render, npm_env, browser, framework, tmp_path):
+    result = render(framework=framework)
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    npm(project, npm_env, "install", "--no-audit", "--no-fund")
+
+    sink = CaptureSink(project, npm_env)
+    server = Server(project, {**npm_env, "POSTHOG_HOST": sink.url, "POSTHOG_PROJECT_TOKEN": PROJECT_TOKEN})
+    try:
+        line = server.wait_for("listening on http://")
+        base = line.split("listening on ", 1)[1].split()[0].rstrip("/")
+        page, page_errors = new_page(browser)
+
+        # The page loads, and posthog-js starts with the server's token and host.
+        page.goto(f"{base}/")
+        wait_visible(page, "#signup-form")
+        assert page.title() == "posthog-node-app"
+        anonymous_id, session_id = posthog_ids(page)
+        pageview = sink.wait_for("browser $pageview", from_browser("$pageview"))[0]
+        assert pageview["distinct_id"] == anonymous_id
+        assert props(pageview)["$session_id"] == session_id
+        assert pageview["api_key"] == PROJECT_TOKEN
+
+        # Signup carries the browser's anonymous id and session to the server.
+        response = sign_up(page, "ada@example.com", "Ada Lovelace")
+        assert response.status == 201
+        assert_tracing_headers(response, anonymous_id, session_id)
+        user_id = response.json()["user"]["id"]
+        assert posthog_ids(page) == (user_id, session_id), "the page identifies as the server's user id"
+
+        add_todo(page, "Write the launch post")
+        add_todo(page, "Invite the team to PostHog")
+        add_todo(page, "Ship the signup flow")
+        with page.expect_response(re.compile(r"/api/todos/[^/]+$")) as completed:
+            page.locator("#todo-list li input[type=checkbox]").last.check()
+        assert completed.value.status == 200
+        assert_tracing_headers(completed.value, user_id, session_id)
+        page.locator("#todo-list li.done").wait_for()
+        page.click("#stats-button")
+        page.locator("#stats", has_text="3 todos: 1 done, 2 open").wait_for()
+        shot = tmp_path / "screenshot.png"
+        page.screenshot(path=str(shot), full_page=True)
+        if os.environ.get("UPDATE_SCREENSHOT") and framework == "express":
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            shutil.copyfile(shot, SCREENSHOT)
+
+        # Logging out starts a new anonymous visitor; logging in merges that one too.
+        page.click("#logout")
+        wait_visible(page, "#auth")
+        second_anonymous_id, second_session_id = posthog_ids(page)
+        assert second_anonymous_id not in (anonymous_id, user_id)
+        response = log_in(page, "ada@example.com")
+        assert response.status == 200
+        assert_tracing_headers(response, second_anonymous_id, second_session_id)
+        assert page.locator("#todo-list li").count() == 3, "login shows the user's todos"
+
+        browser_identifies = sink.wait_for("browser $identify", from_browser("$identify"), count=2)
+        assert page_errors == [], page_errors
+    finally:
+        exit_code = server.stop()
+    # Shutdown flushed every server event to the sink.
+    assert exit_code == 0, "".join(server.output)
+    try:
+        events = sink.wait_for("server user_logged_in", from_server("user_logged_in"))
+        events = sink.events
+    finally:
+        sink.stop()
+
+    # The browser's own $identify: the same person, merged from the same anonymous ids.
+    assert [(e["distinct_id"], props(e)["$anon_distinct_id"]) for e in browser_identifies] == [
+        (user_id, anonymous_id), (user_id, second_anonymous_id),
+    ]
+
+    server_events = [e for e in events if lib(e) == "posthog-node"]
+    names = sorted(e["event"] for e in server_events)
+    assert names == sorted([
+        "$identify", "user_signed_up", "todo_added", "todo_added", "todo_added",
+        "todo_completed", "stats_viewed", "$identify", "user_logged_in",
+    ]), names
+    identifies = [e for e in server_events if e["event"] == "$identify"]
+    assert sorted(props(e)["$anon_distinct_id"] for e in identifies) == sorted([anonymous_id, second_anonymous_id])
+    for event in server_events:
+        assert event["distinct_id"] == user_id, event
+        assert event["api_key"] == PROJECT_TOKEN
+        after_login = event["event"] == "user_logged_in" or props(event).get("$anon_distinct_id") == second_anonymous_id
+        assert props(event)["$session_id"] == (second_session_id if after_login else session_id), event
+
+    # The browser's events of the first session share the server's session id.
+    browser_sessions = {props(e).get("$session_id") for e in events if lib(e) == "web"}
+    assert {session_id, second_session_id} <= browser_sessions
+    # Static files and the config route send nothing: no stray server events, no errors.
+    assert not [e for e in events if e["event"] == "$exception"]
+
+
+@pytest.mark.slow
+def test_page_works_without_a_token(render, npm_env, browser):
+    """No POSTHOG_PROJECT_TOKEN: posthog-js is never loaded, the app still works."""
+    result = render(project_name="browser-no-token")
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    npm(project, npm_env, "install", "--no-audit", "--no-fund")
+    server = Server(project, npm_env)
+    try:
+        line = server.wait_for("listening on http://")
+        base = line.split("listening on ", 1)[1].split()[0].rstrip("/")
+        page, page_errors = new_page(browser)
+        requested = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"{base}/")
+        wait_visible(page, "#signup-form")
+        assert "PostHog is off" in page.inner_text("#posthog-status")
+        response = sign_up(page, "grace@example.com", "Grace Hopper")
+        assert response.status == 201
+        assert "x-posthog-distinct-id" not in response.request.all_headers()
+        add_todo(page, "Set POSTHOG_PROJECT_TOKEN")
+        assert page.evaluate("window.posthog") is None
+        assert not [url for url in requested if "posthog-js" in url]
+        assert page_errors == [], page_errors
+    finally:
+        assert server.stop() == 0, "".join(server.output)
