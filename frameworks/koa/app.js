@@ -7,6 +7,7 @@ import mount from 'koa-mount';
 import serve from 'koa-static';
 {%- endif %}
 import { BODY_LIMIT_BYTES } from './api.js';
+import { HttpError } from './http-error.js';
 {%- if frontend %}
 import { createFrontend } from './frontend.js';
 {%- endif %}
@@ -41,7 +42,17 @@ export function createServer(api, { onClose }) {
     if (!error.headerSent) api.reportError(error, ctx?.state.context);
   });
 
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT_BYTES }));
+  // A body that cannot be read (a broken gzip stream, say) is the client's
+  // mistake; @koa/bodyparser passes such errors on without a status.
+  const parseBody = bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT_BYTES });
+  app.use(async (ctx, next) => {
+    try {
+      await parseBody(ctx, async () => {});
+    } catch (error) {
+      throw error.status ? error : new HttpError(400, 'Request body could not be read');
+    }
+    await next();
+  });
 
   const router = new Router();
   for (const route of api.routes) {
