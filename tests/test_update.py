@@ -241,7 +241,9 @@ def test_conflicts_as_rej_files(releases, tmp_path):
     replace_once(project / ".env.example", "\nPORT=3000\n", "\nPORT=4000\n")
     commit_all(project, "Our port")
     update(project, "--conflict", "rej")
-    assert (project / ".env.example.rej").is_file()
+    # The file is the template's; the user's change that did not fit waits in .rej.
+    assert "\n# PORT=3000\n" in (project / ".env.example").read_text()
+    assert "\n+PORT=4000\n" in (project / ".env.example.rej").read_text()
     assert conflict_markers(project) == []
 
 
