@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,14 @@ def as_released_in_0_1_0(repo: Path) -> None:
     """Put back, in a throwaway copy of the template, what 0.2.0 changed."""
     for rel, text in RELEASE_0_1_0.items():
         (repo / rel).write_text(text)
+    # 0.1.0 had no `frontend` question and no page: the question is never asked (so
+    # not recorded in the answers file) and off.
+    config = repo / "copier.yml"
+    text = config.read_text()
+    question = re.search(r"(?ms)^frontend:\n.*?(?=^\S)", text)
+    assert question and "  default: true\n" in question[0], "copier.yml: frontend changed shape"
+    config.write_text(text.replace(
+        question[0], question[0].replace("  default: true\n", "  default: false\n  when: false\n")))
     readme = repo / "template" / "README.md.jinja"
     text = readme.read_text()
     start = text.index("## Template updates\n")

@@ -161,6 +161,8 @@ def test_update_across_releases_keeps_every_user_edit(releases, tmp_path):
     assert "plan: 'free'" in (project / "src" / "analytics.js").read_text()
     assert "## Deployment" in (project / "README.md").read_text()
     assert not (project / ".nvmrc").exists()
+    # 0.2.0's new question, answered with its default: the browser page arrived.
+    assert (project / "public").is_dir() and answers_of(project)["frontend"] is True
 
     # .env is the user's: not a byte changed, key not asked for, not recorded.
     assert env.read_bytes() == env_before
@@ -194,6 +196,21 @@ def test_update_from_a_project_without_env(releases, tmp_path):
     make_user_edits(expected, [add_a_route])
     assert differences(project, expected) == []
     assert_clean_merge(project)
+
+
+def test_update_from_0_1_0_can_decline_the_new_question(releases, tmp_path):
+    """0.2.0 asks `frontend`; --defaults says yes (as checked above), --data says no."""
+    project = generate(releases, tmp_path / "app", OLD)
+    assert not (project / "public").exists()
+    assert "frontend" not in answers_of(project)
+    make_user_edits(project)
+    commit_all(project, "Our work")
+    update(project, "--data", "frontend=false")
+    expected = render(releases, tmp_path / "expected", NEW, frontend=False)
+    make_user_edits(expected)
+    assert differences(project, expected) == []
+    assert_clean_merge(project)
+    assert answers_of(project)["frontend"] is False
 
 
 def test_a_genuine_conflict_is_marked_inline(releases, tmp_path):
