@@ -1,0 +1,788 @@
+#!/usr/bin/env node
+// The template's benchmark: what PostHog costs a generated server, and what
+// PostHog's outages do to it. For each framework it renders a project with
+// Copier, installs it, and on this machine, in one run:
+//
+//   overhead   load on POST /api/todos and GET /api/todos, PostHog enabled
+//              (against the local capture sink) vs. disabled (no token),
+//              alternating the two, a fresh server per phase;
+//   zero loss  N todos created under load, SIGTERM, then count todo_added at
+//              the sink; and the same with the SIGTERM in the middle of the load;
+//   outages    the sink refusing connections, answering 500, stalling; p99 vs.
+//              a healthy phase, resident memory, crashes, and how many events
+//              arrive once the sink recovers.
+//
+// Load comes from autocannon (installed into the work directory). With two or
+// more CPUs the server runs on CPU 0 and everything else (autocannon, the sink,
+// this driver) on CPU 1, so the server's core measures only the server.
+//
+// The machine may be shared: the driver measures, from /proc, the CPU that other
+// processes use during each phase, waits for a quiet moment before a phase and
+// re-runs a disturbed one (see --budget); the report says how many were.
+//
+//   node bench/bench.mjs [--frameworks express,fastify,koa] [--duration 8]
+//                        [--outage-duration 10] [--stall 10] [--rounds 3]
+//                        [--connections 50] [--write docs/benchmarks.md]
+//
+// `make bench` runs it with the defaults and writes docs/benchmarks.md.
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, totalmem, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const REPO = resolve(BENCH_DIR, '..');
+
+const { values: opts } = parseArgs({
+  options: {
+    frameworks: { type: 'string', default: 'express,fastify,koa' },
+    duration: { type: 'string', default: '8' }, // seconds per overhead phase
+    'outage-duration': { type: 'string', default: '10' }, // seconds per outage phase (the stall lasts --stall)
+    warmup: { type: 'string', default: '2' }, // seconds of unmeasured load before each phase
+    connections: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '3' }, // enabled/disabled pairs per route
+    'zero-loss-requests': { type: 'string', default: '20000' },
+    stall: { type: 'string', default: '10' }, // seconds the sink stalls
+    // Minutes after which a busy machine no longer delays the run (no more waiting or re-running).
+    budget: { type: 'string', default: '20' },
+    write: { type: 'string' }, // markdown file to (re)write with the results
+    workdir: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    reuse: { type: 'boolean', default: false }, // with --workdir: keep projects already rendered there
+    copier: { type: 'string', default: process.env.COPIER ?? '' },
+    // For working on the benchmark itself: run only some parts or routes.
+    only: { type: 'string', default: 'overhead,zero-loss,outages' },
+    routes: { type: 'string', default: 'POST /api/todos,GET /api/todos' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 27).join('\n').replace(/^\/\/ ?/gm, ''));
+  process.exit(0);
+}
+
+const FRAMEWORKS = opts.frameworks.split(',').map((name) => name.trim()).filter(Boolean);
+const DURATION = Number(opts.duration);
+const OUTAGE_DURATION = Number(opts['outage-duration']);
+const WARMUP = Number(opts.warmup);
+const CONNECTIONS = Number(opts.connections);
+const ROUNDS = Number(opts.rounds);
+const ZERO_LOSS_REQUESTS = Number(opts['zero-loss-requests']);
+const STALL_SECONDS = Number(opts.stall);
+const PINNED = cpus().length >= 2 && hasTaskset();
+const SERVER_CPU = '0';
+const LOAD_CPU = '1';
+// How long to wait for events still on their way (the SDK retries a failed
+// batch 3 times, 3 s apart, and flushes every 5 s).
+const SETTLE_QUIET_MS = 7_000;
+const SETTLE_MAX_MS = 40_000;
+
+const log = (...parts) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+
+function hasTaskset() {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pinned(cpu, command, args) {
+  return PINNED ? ['taskset', ['-c', cpu, command, ...args]] : [command, args];
+}
+
+function run(command, args, options = {}) {
+  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...options });
+}
+
+// ---------------------------------------------------------------------------
+// Other work on the machine. A shared machine (CI, other jobs) steals CPU from
+// a phase; count it, from /proc, as the busy time of everything that is not
+// ours, and re-run a phase that was disturbed.
+
+const CLOCK_TICKS = 100; // USER_HZ: the unit of /proc/stat and /proc/PID/stat
+const MAX_FOREIGN_CORES = Number(process.env.BENCH_MAX_FOREIGN_CORES ?? 0.15);
+const ATTEMPTS = 3;
+const ourPids = new Set();
+const patienceEnds = performance.now() + Number(opts.budget) * 60_000;
+const patient = () => performance.now() < patienceEnds;
+
+function systemTicks() {
+  const [, user, nice, system, , , , , steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return { busy: user + nice + system, steal, at: performance.now() };
+}
+
+function processTicks(pid, { children = false } = {}) {
+  try {
+    // Fields after the command name (which may hold spaces): utime is the 14th field overall.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+    return utime + stime + (children ? cutime + cstime : 0);
+  } catch {
+    return 0;
+  }
+}
+
+function ourTicks() {
+  let total = processTicks(process.pid, { children: true }); // reaped children: autocannon
+  for (const pid of ourPids) total += processTicks(pid);
+  return total;
+}
+
+/** Starts counting; the returned function gives {foreign, steal}: other work in CPU cores, steal in %. */
+function watchCpu() {
+  const start = { ...systemTicks(), ours: ourTicks() };
+  return () => {
+    const end = { ...systemTicks(), ours: ourTicks() };
+    const ticks = ((end.at - start.at) / 1000) * CLOCK_TICKS;
+    const foreign = Math.max(0, end.busy - start.busy - (end.ours - start.ours)) / ticks;
+    const steal = (100 * (end.steal - start.steal)) / (ticks * cpus().length);
+    return { foreign, steal };
+  };
+}
+
+/** Waits (up to a minute) until other work on the machine stays under the threshold for a second. */
+async function waitForQuiet() {
+  const deadline = Math.min(performance.now() + 60_000, patienceEnds);
+  for (;;) {
+    const done = watchCpu();
+    await sleep(1000);
+    const { foreign } = done();
+    if (foreign <= MAX_FOREIGN_CORES) return foreign;
+    if (performance.now() > deadline) {
+      log(`  machine still busy (${foreign.toFixed(2)} cores of other work): going on`);
+      return foreign;
+    }
+    await sleep(2000);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Setup: tools, projects
+
+function findCopier() {
+  if (opts.copier) return opts.copier;
+  const venv = join(REPO, '.venv', 'bin', 'copier');
+  return existsSync(venv) ? venv : 'copier';
+}
+
+function npmEnv() {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|PORT$|HOST$|NODE_ENV$)/.test(name)));
+  mkdirSync(join(REPO, '.cache', 'npm'), { recursive: true });
+  return {
+    ...env,
+    npm_config_cache: join(REPO, '.cache', 'npm'),
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  };
+}
+
+function setup(workdir) {
+  const tools = join(workdir, 'tools');
+  mkdirSync(tools, { recursive: true });
+  copyFileSync(join(BENCH_DIR, 'package.json'), join(tools, 'package.json'));
+  log('installing autocannon');
+  run('npm', ['install', '--no-audit', '--no-fund'], { cwd: tools, env: npmEnv() });
+
+  const settings = join(workdir, 'copier-settings.yml');
+  writeFileSync(settings, '{}\n');
+  const copier = findCopier();
+  const projects = {};
+  for (const framework of FRAMEWORKS) {
+    const dir = join(workdir, framework);
+    if (!(opts.reuse && existsSync(join(dir, 'node_modules')))) {
+      log(`rendering and installing the ${framework} project`);
+      rmSync(dir, { recursive: true, force: true });
+      // --vcs-ref HEAD renders the working tree, uncommitted changes included.
+      run(copier, ['copy', '--trust', '--defaults', '--quiet', '--vcs-ref', 'HEAD',
+        '--data', `framework=${framework}`, '--data', `project_name=bench-${framework}`, REPO, dir],
+      { env: { ...process.env, COPIER_SETTINGS_PATH: settings } });
+      run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, env: npmEnv() });
+    }
+    const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8'));
+    const version = (name) => lock.packages[`node_modules/${name}`]?.version;
+    projects[framework] = {
+      dir,
+      versions: { [framework]: version(framework), 'posthog-node': version('posthog-node') },
+    };
+  }
+  return { autocannon: join(tools, 'node_modules', 'autocannon', 'autocannon.js'), projects };
+}
+
+// ---------------------------------------------------------------------------
+// Processes: the sink, the server, autocannon
+
+async function startSink(projectDir) {
+  const [command, args] = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'sink.mjs'), join(projectDir, 'scripts', 'capture-sink.js')]);
+  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  ourPids.add(child.pid);
+  child.once('exit', () => ourPids.delete(child.pid));
+  const ready = await new Promise((resolveReady, reject) => {
+    child.once('message', resolveReady);
+    child.once('exit', (code) => reject(new Error(`capture sink exited (${code}) before it was ready`)));
+  });
+  let nextId = 0;
+  const pending = new Map();
+  child.on('message', ({ id, ok, error, ...result }) => {
+    const waiter = pending.get(id);
+    if (!waiter) return;
+    pending.delete(id);
+    if (ok) waiter.resolve(result);
+    else waiter.reject(new Error(error));
+  });
+  const call = (message) =>
+    new Promise((resolveCall, reject) => {
+      const id = ++nextId;
+      pending.set(id, { resolve: resolveCall, reject });
+      child.send({ id, ...message });
+    });
+  return {
+    url: ready.url,
+    setMode: (mode) => call({ op: 'mode', mode }),
+    reset: () => call({ op: 'reset' }),
+    counts: async () => (await call({ op: 'counts' })).counts,
+    close: () => {
+      child.disconnect();
+      return new Promise((done) => (child.exitCode !== null ? done() : child.once('exit', done)));
+    },
+  };
+}
+
+function serverEnv({ sink, enabled }) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|PORT$|HOST$|NODE_ENV$|NODE_OPTIONS$)/.test(name)));
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production' });
+  if (enabled) Object.assign(env, { POSTHOG_PROJECT_TOKEN: 'phc_benchmark_token', POSTHOG_HOST: sink.url });
+  return env;
+}
+
+async function startServer(projectDir, { sink, enabled }) {
+  const [command, args] = pinned(SERVER_CPU, process.execPath, ['src/server.js']);
+  const child = spawn(command, args, { cwd: projectDir, env: serverEnv({ sink, enabled }), stdio: ['ignore', 'pipe', 'pipe'] });
+  ourPids.add(child.pid);
+  const output = { stdout: '', stderr: '' };
+  const keep = (name) => (chunk) => {
+    // Enough to explain a crash without holding a long run's logs.
+    output[name] = (output[name] + chunk).slice(-20_000);
+  };
+  child.stdout.setEncoding('utf8').on('data', keep('stdout'));
+  child.stderr.setEncoding('utf8').on('data', keep('stderr'));
+  let exit;
+  const exited = new Promise((done) =>
+    child.once('exit', (code, signal) => {
+      ourPids.delete(child.pid);
+      done((exit = { code, signal, at: performance.now() }));
+    }),
+  );
+
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.stdout}\n${output.stderr}`)), 15_000);
+    const onData = () => {
+      const match = /listening on (http:\/\/\S+)/.exec(output.stdout);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      resolveUrl(match[1]);
+    };
+    child.stdout.on('data', onData);
+    exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening:\n${output.stdout}\n${output.stderr}`));
+    });
+  });
+
+  async function request(method, path, { json, token } = {}) {
+    const headers = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(new URL(path, url), { method, headers, body: json === undefined ? undefined : JSON.stringify(json), signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  return {
+    url,
+    pid: child.pid,
+    output,
+    request,
+    get crashed() {
+      return exit !== undefined;
+    },
+    exit: () => exit,
+    /** Resident set size in MB, from /proc (the real server process, not taskset's). */
+    rssMb() {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+      } catch {
+        return NaN;
+      }
+    },
+    async signup() {
+      const res = await request('POST', '/api/auth/signup', {
+        json: { email: `bench-${process.hrtime.bigint()}@example.com`, password: 'benchmark-password' },
+      });
+      if (res.status !== 201) throw new Error(`signup answered ${res.status}`);
+      return res.body.token;
+    },
+    /** Sends SIGTERM; resolves with the exit code and the time from signal to exit. */
+    async stop(timeoutMs = 60_000) {
+      if (exit) return { code: exit.code, signal: exit.signal, ms: 0, alreadyExited: true };
+      const sent = performance.now();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return { code: result.code, signal: result.signal, ms: result.at - sent };
+    },
+    kill() {
+      if (!exit) child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
+
+/** One autocannon run; resolves with its JSON summary. */
+function load(autocannon, { url, method = 'GET', token, body, duration, amount, connections = CONNECTIONS, serverPid }) {
+  const cli = ['--json', '-n', '-c', String(connections), '-m', method, '-t', '30'];
+  if (amount) cli.push('-a', String(amount));
+  else cli.push('-d', String(duration));
+  if (token) cli.push('-H', `authorization=Bearer ${token}`);
+  if (body !== undefined) cli.push('-H', 'content-type=application/json', '-b', JSON.stringify(body));
+  cli.push(url);
+  const [command, args] = pinned(LOAD_CPU, process.execPath, [autocannon, ...cli]);
+  const cpu = watchCpu();
+  const serverTicks = serverPid ? processTicks(serverPid) : 0;
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  return new Promise((done, reject) => {
+    child.once('exit', (code) => {
+      try {
+        const result = JSON.parse(stdout);
+        done({
+          rps: result.requests.total / (result.duration || 1),
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          ok: result['2xx'],
+          non2xx: result.non2xx,
+          errors: result.errors,
+          timeouts: result.timeouts,
+          statusCodes: result.statusCodeStats,
+          duration: result.duration,
+          // The server's CPU time per request, in µs: what the work costs, whatever else the machine does.
+          cpuUs: serverPid ? ((processTicks(serverPid) - serverTicks) * (1e6 / CLOCK_TICKS)) / Math.max(1, result.requests.total) : NaN,
+          ...cpu(),
+        });
+      } catch (error) {
+        reject(new Error(`autocannon failed (${code}): ${error.message}\n${stderr}`));
+      }
+    });
+  });
+}
+
+const todoBody = { title: 'Benchmark todo: buy milk' };
+
+// ---------------------------------------------------------------------------
+// Measurements
+
+const ROUTES = {
+  'POST /api/todos': { method: 'POST', path: '/api/todos', body: todoBody },
+  'GET /api/todos': { method: 'GET', path: '/api/todos', prepare: 20 },
+};
+
+async function overheadPhase(tools, project, sink, routeName, enabled) {
+  const route = ROUTES[routeName];
+  const server = await startServer(project.dir, { sink, enabled });
+  try {
+    const token = await server.signup();
+    for (let i = 0; i < (route.prepare ?? 0); i += 1) {
+      await server.request('POST', '/api/todos', { json: todoBody, token });
+    }
+    const target = { url: new URL(route.path, server.url).href, method: route.method, token, body: route.body, serverPid: server.pid };
+    if (WARMUP > 0) await load(tools.autocannon, { ...target, duration: WARMUP });
+    const result = await load(tools.autocannon, { ...target, duration: DURATION });
+    result.crashed = server.crashed;
+    if (result.crashed || result.errors || result.non2xx) {
+      const health = await server.request('GET', '/health').then((res) => res.status, (error) => error.message);
+      log(`  !! ${routeName} PostHog ${enabled ? 'on' : 'off'}: crashed ${result.crashed} ${JSON.stringify(server.exit())}, errors ${result.errors}, non-2xx ${result.non2xx} ${JSON.stringify(result.statusCodes)}, /health ${health}\n${server.output.stderr.slice(-3000)}`);
+    }
+    return result;
+  } finally {
+    await server.kill();
+  }
+}
+
+/**
+ * Runs a phase until one is undisturbed by other work on the machine (at most
+ * ATTEMPTS times) and returns the least disturbed attempt, with the count.
+ */
+async function undisturbed(label, runPhase) {
+  let best;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
+    await waitForQuiet();
+    const result = await runPhase();
+    result.attempts = attempt;
+    if (!best || result.foreign < best.foreign) best = result;
+    if (result.foreign <= MAX_FOREIGN_CORES) break;
+    const again = attempt < ATTEMPTS && patient();
+    log(`  ${label}: ${result.foreign.toFixed(2)} cores of other work during the phase, ${again ? 'running it again' : 'keeping the least disturbed attempt'}`);
+    if (!again) break;
+  }
+  best.attempts = Math.max(best.attempts, 1);
+  return best;
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+async function measureOverhead(tools, project, sink) {
+  const routes = {};
+  for (const routeName of opts.routes.split(',').map((name) => name.trim())) {
+    if (!ROUTES[routeName]) throw new Error(`unknown route ${routeName}; use ${Object.keys(ROUTES).join(', ')}`);
+    const rounds = [];
+    // on/off, then off/on, ...: the two alternate, so drift hits both alike.
+    // Each round is one enabled and one disabled phase run back to back.
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const order = round % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
+      const pair = {};
+      for (const mode of order) {
+        const label = `${routeName} PostHog ${mode}`;
+        const result = await undisturbed(label, () => overheadPhase(tools, project, sink, routeName, mode === 'on'));
+        log(`  ${label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, server CPU ${result.cpuUs.toFixed(0)} µs/request, non-2xx ${result.non2xx}, errors ${result.errors}, other work ${result.foreign.toFixed(2)} cores, steal ${result.steal.toFixed(1)} %`);
+        pair[mode] = result;
+      }
+      rounds.push(pair);
+    }
+    // Medians: one disturbed phase does not move them.
+    const summary = (mode) => ({
+      rps: median(rounds.map((r) => r[mode].rps)),
+      p50: median(rounds.map((r) => r[mode].p50)),
+      p99: median(rounds.map((r) => r[mode].p99)),
+      cpuUs: median(rounds.map((r) => r[mode].cpuUs)),
+      failed: rounds.reduce((sum, r) => sum + r[mode].non2xx + r[mode].errors, 0),
+      crashed: rounds.some((r) => r[mode].crashed),
+      foreign: Math.max(...rounds.map((r) => r[mode].foreign)),
+    });
+    const ratios = (key) => rounds.map((r) => r.on[key] / r.off[key]);
+    routes[routeName] = {
+      on: summary('on'),
+      off: summary('off'),
+      // The median of the rounds' own ratios, each taken between neighbouring phases.
+      ratio: { rps: median(ratios('rps')), p50: median(ratios('p50')), p99: median(ratios('p99')), cpuUs: median(ratios('cpuUs')) },
+      roundRatios: ratios('rps'),
+      rounds: rounds.map((r) => Object.fromEntries(Object.entries(r).map(([mode, x]) => [mode, { rps: x.rps, p50: x.p50, p99: x.p99, cpuUs: x.cpuUs, foreign: x.foreign, steal: x.steal, attempts: x.attempts }]))),
+    };
+  }
+  return routes;
+}
+
+/** Waits until the sink's count of `name` reaches `expected` or stops moving. */
+async function settle(sink, name, expected) {
+  const started = performance.now();
+  let last = -1;
+  let lastChange = performance.now();
+  for (;;) {
+    const count = (await sink.counts()).byName[name] ?? 0;
+    if (count >= expected) return count;
+    if (count !== last) {
+      last = count;
+      lastChange = performance.now();
+    }
+    if (performance.now() - lastChange > SETTLE_QUIET_MS || performance.now() - started > SETTLE_MAX_MS) return count;
+    await sleep(250);
+  }
+}
+
+async function measureZeroLoss(tools, project, sink) {
+  const results = {};
+  await waitForQuiet();
+
+  // N requests, then SIGTERM as soon as the last response is in.
+  {
+    await sink.setMode('ok');
+    await sink.reset();
+    const server = await startServer(project.dir, { sink, enabled: true });
+    try {
+      const token = await server.signup();
+      const result = await load(tools.autocannon, { url: new URL('/api/todos', server.url).href, method: 'POST', token, body: todoBody, amount: ZERO_LOSS_REQUESTS });
+      const stopped = await server.stop();
+      const arrived = (await sink.counts()).byName.todo_added ?? 0;
+      results.afterLoad = { created: result.ok, non2xx: result.non2xx + result.errors, arrived, lost: result.ok - arrived, shutdownMs: stopped.ms, exitCode: stopped.code };
+      log(`  zero loss, SIGTERM after ${result.ok} todos: ${arrived} todo_added at the sink, shutdown ${stopped.ms.toFixed(0)} ms, exit ${stopped.code}`);
+    } finally {
+      await server.kill();
+    }
+  }
+
+  // SIGTERM in the middle of the load: every todo the clients saw created must arrive.
+  {
+    await sink.reset();
+    const server = await startServer(project.dir, { sink, enabled: true });
+    try {
+      const token = await server.signup();
+      const loading = load(tools.autocannon, { url: new URL('/api/todos', server.url).href, method: 'POST', token, body: todoBody, duration: Math.max(4, Math.round(DURATION / 2)) });
+      await sleep(Math.max(2, Math.round(DURATION / 4)) * 1000);
+      const stopped = await server.stop();
+      const result = await loading;
+      const arrived = (await sink.counts()).byName.todo_added ?? 0;
+      results.midLoad = { created: result.ok, arrived, lost: result.ok - arrived, shutdownMs: stopped.ms, exitCode: stopped.code };
+      log(`  zero loss, SIGTERM during load: clients saw ${result.ok} todos created, ${arrived} todo_added at the sink, shutdown ${stopped.ms.toFixed(0)} ms, exit ${stopped.code}`);
+    } finally {
+      await server.kill();
+    }
+  }
+  return results;
+}
+
+const OUTAGES = [
+  ['healthy', 'ok'],
+  ['refused', 'refuse'],
+  ['HTTP 500', 'error500'],
+  [`stall ${STALL_SECONDS} s`, 'stall'],
+];
+
+/**
+ * While the load runs, one client reads GET /api/stats (which evaluates a
+ * feature flag: a request to PostHog inside the request) every 250 ms.
+ */
+function probeStats(server, token) {
+  const latencies = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const started = performance.now();
+      const status = await server.request('GET', '/api/stats', { token }).then((res) => res.status, () => 0);
+      latencies.push({ ms: performance.now() - started, status });
+      await sleep(250);
+    }
+  })();
+  return async () => {
+    running = false;
+    await done;
+    const ms = latencies.map((l) => l.ms);
+    return { count: ms.length, p50: median(ms), max: Math.max(...ms), failed: latencies.filter((l) => l.status !== 200).length };
+  };
+}
+
+async function outagePhase(tools, project, sink, mode) {
+  await sink.setMode('ok');
+  await sink.reset();
+  const server = await startServer(project.dir, { sink, enabled: true });
+  try {
+    const token = await server.signup();
+    const target = { url: new URL('/api/todos', server.url).href, method: 'POST', token, body: todoBody, serverPid: server.pid };
+    if (WARMUP > 0) await load(tools.autocannon, { ...target, duration: WARMUP });
+    const rssBefore = server.rssMb();
+
+    await sink.setMode(mode);
+    const stopProbe = probeStats(server, token);
+    const result = await load(tools.autocannon, { ...target, duration: mode === 'stall' ? STALL_SECONDS : OUTAGE_DURATION });
+    const stats = await stopProbe();
+    const rssAfter = server.rssMb();
+    const health = await server.request('GET', '/health').then((res) => res.status, (error) => error.message);
+    await sink.setMode('ok');
+
+    // The server's own count: autocannon does not count responses still in flight when it stops.
+    const list = await server.request('GET', '/api/todos', { token }).catch(() => undefined);
+    const created = list?.body?.todos?.length ?? NaN;
+    const recovered = await settle(sink, 'todo_added', created);
+    const rssRecovered = server.rssMb();
+    const crashedBefore = server.crashed;
+    const stopped = await server.stop();
+    const final = (await sink.counts()).byName.todo_added ?? 0;
+    return {
+      ...result,
+      created,
+      failed: result.non2xx + result.errors,
+      stats,
+      rssBefore,
+      rssAfter,
+      rssRecovered,
+      healthAfter: health,
+      crashed: crashedBefore || stopped.code !== 0,
+      exitCode: stopped.code,
+      arrivedAfterRecovery: recovered,
+      arrivedAfterShutdown: final,
+      shutdownMs: stopped.ms,
+    };
+  } finally {
+    await server.kill();
+  }
+}
+
+async function measureOutages(tools, project, sink) {
+  const results = {};
+  for (const [name, mode] of OUTAGES) {
+    const label = `outage ${name}`;
+    const r = await undisturbed(label, () => outagePhase(tools, project, sink, mode));
+    results[name] = r;
+    log(`  ${label}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms, failed ${r.failed}, /api/stats p50 ${r.stats.p50.toFixed(0)} ms max ${r.stats.max.toFixed(0)} ms, RSS ${r.rssBefore.toFixed(0)} -> ${r.rssAfter.toFixed(0)} -> ${r.rssRecovered.toFixed(0)} MB, /health ${r.healthAfter}, ${r.created} todos, ${r.arrivedAfterRecovery} events after recovery, ${r.arrivedAfterShutdown} after shutdown (${r.shutdownMs.toFixed(0)} ms, exit ${r.exitCode}), other work ${r.foreign.toFixed(2)} cores`);
+  }
+  const healthy = results.healthy?.p99;
+  for (const result of Object.values(results)) result.p99Ratio = result.p99 / healthy;
+  return results;
+}
+
+// ---------------------------------------------------------------------------
+// Report
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
+  let nproc = String(cpus().length);
+  try {
+    nproc = run('nproc', []).trim();
+  } catch {}
+  const mem = /MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'));
+  let kernel = '';
+  try {
+    kernel = run('uname', ['-sr']).trim();
+  } catch {}
+  return {
+    nproc,
+    model,
+    memory: mem ? `${(Number(mem[1]) / 1024 / 1024).toFixed(1)} GiB` : `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    node: process.version,
+    kernel,
+    freeMemory: `${(freemem() / 2 ** 30).toFixed(1)} GiB`,
+  };
+}
+
+const f0 = (n) => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
+const f1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+const f2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+const ms = (n) => (Number.isFinite(n) ? `${n % 1 === 0 ? n : n.toFixed(1)} ms` : 'n/a');
+
+function table(header, rows) {
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+function report(results, meta) {
+  const overheadRows = [];
+  const lossRows = [];
+  const outageRows = [];
+  for (const [framework, result] of Object.entries(results)) {
+    for (const [route, r] of Object.entries(result.overhead)) {
+      overheadRows.push([
+        framework, route,
+        f0(r.on.rps), f0(r.off.rps), `**${f2(r.ratio.rps)}**`,
+        `${ms(r.on.p50)} / ${ms(r.off.p50)}`, f2(r.ratio.p50),
+        `${ms(r.on.p99)} / ${ms(r.off.p99)}`, f2(r.ratio.p99),
+        `${f0(r.on.cpuUs)} / ${f0(r.off.cpuUs)} µs`, f2(r.ratio.cpuUs),
+        r.roundRatios.map(f2).join(' '),
+        r.ratio.rps >= 0.95 ? 'yes' : '**no**',
+      ]);
+    }
+    const z = result.zeroLoss;
+    for (const [label, r] of [['SIGTERM after the load', z.afterLoad], ['SIGTERM during the load', z.midLoad]].filter(([, r]) => r)) {
+      lossRows.push([framework, label, String(r.created), String(r.arrived), `**${r.lost}**`, ms(Math.round(r.shutdownMs)), String(r.exitCode)]);
+    }
+    for (const [name, r] of Object.entries(result.outages)) {
+      outageRows.push([
+        framework, name, f0(r.rps), ms(r.p99), name === 'healthy' ? '1.00' : `**${f2(r.p99Ratio)}**`, String(r.failed),
+        `${ms(Math.round(r.stats.p50))} / ${ms(Math.round(r.stats.max))}`,
+        `${f0(r.rssBefore)} → ${f0(r.rssAfter)} → ${f0(r.rssRecovered)}`,
+        r.crashed ? '**yes**' : `no (/health ${r.healthAfter})`,
+        String(r.created), `${r.arrivedAfterRecovery} (${f1((100 * r.arrivedAfterRecovery) / Math.max(1, r.created))} %)`,
+        `${r.arrivedAfterShutdown}`, ms(Math.round(r.shutdownMs)),
+      ]);
+    }
+  }
+  const m = meta.machine;
+  const phases = Object.values(results).flatMap((r) => [
+    ...Object.values(r.overhead).flatMap((o) => o.rounds.flatMap((round) => [round.on, round.off])),
+    ...Object.values(r.outages),
+  ]);
+  const reruns = phases.filter((p) => p.attempts > 1).length;
+  const disturbed = phases.filter((p) => p.foreign > MAX_FOREIGN_CORES).length;
+  const maxSteal = Math.max(0, ...phases.map((p) => p.steal));
+  return `Machine: ${m.nproc} CPUs (${m.model}), ${m.memory} RAM, Node ${m.node}, ${m.kernel}${PINNED ? '; server pinned to CPU 0, autocannon and the sink to CPU 1' : ''}.
+Load: autocannon ${meta.autocannon}, ${CONNECTIONS} connections, a fresh server per phase, ${WARMUP} s of warm-up then ${DURATION} s per overhead phase, ${OUTAGE_DURATION} s per outage phase (the stall: ${STALL_SECONDS} s); ${ROUNDS} rounds of one enabled and one disabled phase per route, in alternating order. Versions: ${meta.versions}. Run took ${f0(meta.seconds)} s.
+Other work on the machine: ${phases.length} measured phases, ${reruns} re-run because other processes used over ${MAX_FOREIGN_CORES} of a core during them, ${disturbed} still over it after ${ATTEMPTS} attempts; CPU steal at most ${f1(maxSteal)} %.
+
+### Overhead: PostHog enabled (local sink) vs. disabled
+
+Medians over the rounds; the ratio is the median of each round's enabled/disabled ratio.
+
+${table(['framework', 'route', 'req/s on', 'req/s off', 'ratio', 'p50 on / off', 'ratio', 'p99 on / off', 'ratio', 'server CPU per request on / off', 'ratio', 'req/s ratio per round', '≥ 0.95'], overheadRows)}
+
+### Zero loss: todos created vs. \`todo_added\` events at the sink
+
+${table(['framework', 'when', 'todos created (2xx)', 'events at sink', 'lost', 'shutdown', 'exit'], lossRows)}
+
+### Outages: POST /api/todos under load while the sink is down
+
+"failed" counts non-2xx answers and connection errors; /api/stats is read every 250 ms during the phase (it evaluates a feature flag, a request to PostHog inside the request). "todos created" is the server's own count, warm-up included.
+
+${table(['framework', 'sink', 'req/s', 'p99', 'p99 vs. healthy', 'failed', '/api/stats p50 / max', 'RSS MB before → after → recovered', 'crashed', 'todos created', 'events after recovery', 'after shutdown', 'shutdown'], outageRows)}
+`;
+}
+
+// ---------------------------------------------------------------------------
+
+async function main() {
+  const started = performance.now();
+  const workdir = opts.workdir ? resolve(opts.workdir) : mkdtempSync(join(tmpdir(), 'posthog-bench-'));
+  mkdirSync(workdir, { recursive: true });
+  log(`work directory ${workdir}${PINNED ? '' : ' (not pinning CPUs: needs taskset and 2 CPUs)'}`);
+  const host = machine(); // before pinning this process, which would make nproc say 1
+  if (PINNED) execFileSync('taskset', ['-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
+  const tools = setup(workdir);
+  const autocannonVersion = JSON.parse(readFileSync(join(workdir, 'tools', 'node_modules', 'autocannon', 'package.json'), 'utf8')).version;
+
+  const results = {};
+  const versions = [];
+  try {
+    for (const framework of FRAMEWORKS) {
+      const project = tools.projects[framework];
+      versions.push(Object.entries(project.versions).map(([name, version]) => `${name} ${version}`).join(', '));
+      log(`== ${framework}`);
+      const sink = await startSink(project.dir);
+      try {
+        const parts = new Set(opts.only.split(','));
+        results[framework] = {
+          overhead: parts.has('overhead') ? await measureOverhead(tools, project, sink) : {},
+          zeroLoss: parts.has('zero-loss') ? await measureZeroLoss(tools, project, sink) : {},
+          outages: parts.has('outages') ? await measureOutages(tools, project, sink) : {},
+        };
+      } finally {
+        await sink.close();
+      }
+    }
+  } finally {
+    if (!opts.keep && !opts.workdir) rmSync(workdir, { recursive: true, force: true });
+  }
+
+  const meta = {
+    machine: host,
+    autocannon: autocannonVersion,
+    versions: [...new Set(versions)].join('; '),
+    seconds: (performance.now() - started) / 1000,
+  };
+  const text = report(results, meta);
+  console.log(text);
+  writeFileSync(join(REPO, '.cache', 'bench-results.json'), JSON.stringify({ meta, results }, null, 2));
+  if (opts.write) {
+    const target = resolve(REPO, opts.write);
+    const doc = existsSync(target) ? readFileSync(target, 'utf8') : '';
+    const begin = '<!-- bench:results:begin -->';
+    const end = '<!-- bench:results:end -->';
+    const block = `${begin}\n${text}\n${end}`;
+    const next = doc.includes(begin) && doc.includes(end)
+      ? doc.slice(0, doc.indexOf(begin)) + block + doc.slice(doc.indexOf(end) + end.length)
+      : `${doc}${doc ? '\n' : ''}${block}\n`;
+    writeFileSync(target, next);
+    log(`results written to ${target}`);
+  }
+}
+
+await main();
