@@ -28,3 +28,13 @@ $(VENV)/.installed: requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
+
+# The benchmark (not part of `make test`): renders each framework's project, measures
+# PostHog's overhead, event loss on shutdown and outages with autocannon, prints a
+# table and rewrites the results in docs/benchmarks.md. About 15 minutes; BENCH_ARGS
+# passes options (`node bench/bench.mjs --help`).
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: venv
+	COPIER=$(abspath $(VENV))/bin/copier node bench/bench.mjs --write docs/benchmarks.md $(BENCH_ARGS)
