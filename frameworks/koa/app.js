@@ -43,7 +43,9 @@ export function createServer(api, { onClose }) {
   });
 
   // A body that cannot be read (a broken gzip stream, say) is the client's
-  // mistake; @koa/bodyparser passes such errors on without a status.
+  // mistake; @koa/bodyparser passes such errors on without a status. It also
+  // turns "no JSON body" into {}: undo that, so a missing body is reported as
+  // missing, as the other frameworks do.
   const parseBody = bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT_BYTES });
   app.use(async (ctx, next) => {
     try {
@@ -51,6 +53,7 @@ export function createServer(api, { onClose }) {
     } catch (error) {
       throw error.status ? error : new HttpError(400, 'Request body could not be read');
     }
+    if (ctx.request.rawBody === undefined) ctx.request.body = undefined;
     await next();
   });
 
