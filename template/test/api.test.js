@@ -206,6 +206,19 @@ describe('todos', () => {
     assertError(await api.request('POST', '/api/todos', { body: '["title"]', token }), 400);
   });
 
+  // Every framework words it the same, whether the body is missing or not JSON at all.
+  for (const [what, options] of Object.entries({
+    'no body': {},
+    'a text/plain body': { body: '{"title":"x"}', headers: { 'content-type': 'text/plain' } },
+  })) {
+    it(`answers 400 "Request body must be a JSON object" for ${what}`, async () => {
+      const { token } = await api.signup();
+      const res = await api.request('POST', '/api/todos', { ...options, token });
+      assertError(res, 400);
+      assert.equal(res.body.error, 'Request body must be a JSON object');
+    });
+  }
+
   it('lists only the caller\'s todos', async () => {
     const alice = await api.signup();
     const bob = await api.signup();
