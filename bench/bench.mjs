@@ -43,7 +43,8 @@ const { values: opts } = parseArgs({
     'outage-duration': { type: 'string', default: '10' }, // seconds per outage phase (the stall lasts --stall)
     warmup: { type: 'string', default: '2' }, // seconds of unmeasured load before each phase
     connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '3' }, // enabled/disabled pairs per route
+    rounds: { type: 'string', default: '2' }, // enabled/disabled pairs per route, one after the other
+    'paired-rounds': { type: 'string', default: '2' }, // enabled and disabled at the same time
     'zero-loss-requests': { type: 'string', default: '20000' },
     stall: { type: 'string', default: '10' }, // seconds the sink stalls
     // Minutes after which a busy machine no longer delays the run (no more waiting or re-running).
@@ -56,6 +57,8 @@ const { values: opts } = parseArgs({
     // For working on the benchmark itself: run only some parts or routes.
     only: { type: 'string', default: 'overhead,zero-loss,outages' },
     routes: { type: 'string', default: 'POST /api/todos,GET /api/todos' },
+    // Print (and --write) the report of an earlier run from its JSON (.cache/bench-results.json).
+    'report-only': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -70,6 +73,7 @@ const OUTAGE_DURATION = Number(opts['outage-duration']);
 const WARMUP = Number(opts.warmup);
 const CONNECTIONS = Number(opts.connections);
 const ROUNDS = Number(opts.rounds);
+const PAIRED_ROUNDS = Number(opts['paired-rounds']);
 const ZERO_LOSS_REQUESTS = Number(opts['zero-loss-requests']);
 const STALL_SECONDS = Number(opts.stall);
 const PINNED = cpus().length >= 2 && hasTaskset();
@@ -357,12 +361,14 @@ function load(autocannon, { url, method = 'GET', token, body, duration, amount, 
   const cpu = watchCpu();
   const serverTicks = serverPid ? processTicks(serverPid) : 0;
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  ourPids.add(child.pid); // another load running at the same time is ours too
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
   return new Promise((done, reject) => {
     child.once('exit', (code) => {
+      ourPids.delete(child.pid);
       try {
         const result = JSON.parse(stdout);
         done({
@@ -438,6 +444,34 @@ async function undisturbed(label, runPhase) {
   return best;
 }
 
+/**
+ * The enabled and the disabled server at the same time, both on the server's
+ * core, each under its own autocannon: whatever the machine does during the
+ * phase (a slower virtual CPU, a neighbour's job) happens to both alike. The
+ * core is shared, so what counts is each server's CPU time per request.
+ */
+async function pairedPhase(tools, project, sink, routeName) {
+  const route = ROUTES[routeName];
+  const servers = {};
+  try {
+    servers.on = await startServer(project.dir, { sink, enabled: true });
+    servers.off = await startServer(project.dir, { sink, enabled: false });
+    const targets = {};
+    for (const [mode, server] of Object.entries(servers)) {
+      const token = await server.signup();
+      for (let i = 0; i < (route.prepare ?? 0); i += 1) await server.request('POST', '/api/todos', { json: todoBody, token });
+      targets[mode] = { url: new URL(route.path, server.url).href, method: route.method, token, body: route.body, serverPid: server.pid };
+    }
+    if (WARMUP > 0) await Promise.all([load(tools.autocannon, { ...targets.on, duration: WARMUP }), load(tools.autocannon, { ...targets.off, duration: WARMUP })]);
+    const [on, off] = await Promise.all([load(tools.autocannon, { ...targets.on, duration: DURATION }), load(tools.autocannon, { ...targets.off, duration: DURATION })]);
+    on.crashed = servers.on.crashed;
+    off.crashed = servers.off.crashed;
+    return { on, off, foreign: Math.max(on.foreign, off.foreign), steal: Math.max(on.steal, off.steal) };
+  } finally {
+    await Promise.all(Object.values(servers).map((server) => server.kill()));
+  }
+}
+
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -473,7 +507,29 @@ async function measureOverhead(tools, project, sink) {
       foreign: Math.max(...rounds.map((r) => r[mode].foreign)),
     });
     const ratios = (key) => rounds.map((r) => r.on[key] / r.off[key]);
+
+    const paired = [];
+    for (let round = 0; round < PAIRED_ROUNDS; round += 1) {
+      const label = `${routeName} enabled and disabled at once`;
+      const result = await undisturbed(label, () => pairedPhase(tools, project, sink, routeName));
+      log(`  ${label}: ${result.on.rps.toFixed(0)} vs ${result.off.rps.toFixed(0)} req/s, server CPU ${result.on.cpuUs.toFixed(0)} vs ${result.off.cpuUs.toFixed(0)} µs/request, p99 ${result.on.p99} vs ${result.off.p99} ms, failed ${result.on.non2xx + result.on.errors + result.off.non2xx + result.off.errors}, other work ${result.foreign.toFixed(2)} cores`);
+      paired.push(result);
+    }
+
     routes[routeName] = {
+      paired: paired.length === 0 ? undefined : {
+        onRps: median(paired.map((r) => r.on.rps)),
+        offRps: median(paired.map((r) => r.off.rps)),
+        onCpuUs: median(paired.map((r) => r.on.cpuUs)),
+        offCpuUs: median(paired.map((r) => r.off.cpuUs)),
+        // What one saturated core serves enabled vs. disabled: the inverse ratio of CPU per request.
+        ratio: median(paired.map((r) => r.off.cpuUs / r.on.cpuUs)),
+        roundRatios: paired.map((r) => r.off.cpuUs / r.on.cpuUs),
+        failed: paired.reduce((sum, r) => sum + r.on.non2xx + r.on.errors + r.off.non2xx + r.off.errors, 0),
+        crashed: paired.some((r) => r.on.crashed || r.off.crashed),
+        rounds: paired.map((r) => ({ foreign: r.foreign, steal: r.steal, attempts: r.attempts, on: { rps: r.on.rps, cpuUs: r.on.cpuUs, p50: r.on.p50, p99: r.on.p99 }, off: { rps: r.off.rps, cpuUs: r.off.cpuUs, p50: r.off.p50, p99: r.off.p99 } })),
+      },
+
       on: summary('on'),
       off: summary('off'),
       // The median of the rounds' own ratios, each taken between neighbouring phases.
@@ -573,20 +629,32 @@ function probeStats(server, token) {
   };
 }
 
-async function outagePhase(tools, project, sink, mode) {
+/**
+ * One outage, with a control: a second enabled server, sending to a healthy
+ * sink, runs on the same core under the same load at the same time, so the
+ * outage's p99 is compared with a healthy p99 taken under the same conditions.
+ */
+async function outagePhase(tools, project, sink, controlSink, mode) {
   await sink.setMode('ok');
   await sink.reset();
   const server = await startServer(project.dir, { sink, enabled: true });
+  const control = await startServer(project.dir, { sink: controlSink, enabled: true });
   try {
     const token = await server.signup();
     const target = { url: new URL('/api/todos', server.url).href, method: 'POST', token, body: todoBody, serverPid: server.pid };
-    if (WARMUP > 0) await load(tools.autocannon, { ...target, duration: WARMUP });
+    const controlTarget = { url: new URL('/api/todos', control.url).href, method: 'POST', token: await control.signup(), body: todoBody, serverPid: control.pid };
+    if (WARMUP > 0) await Promise.all([load(tools.autocannon, { ...target, duration: WARMUP }), load(tools.autocannon, { ...controlTarget, duration: WARMUP })]);
     const rssBefore = server.rssMb();
 
     await sink.setMode(mode);
+    // The same extra reader on both, so that both do the same work.
     const stopProbe = probeStats(server, token);
-    const result = await load(tools.autocannon, { ...target, duration: mode === 'stall' ? STALL_SECONDS : OUTAGE_DURATION });
+    const stopControlProbe = probeStats(control, controlTarget.token);
+    const duration = mode === 'stall' ? STALL_SECONDS : OUTAGE_DURATION;
+    const [result, controlResult] = await Promise.all([load(tools.autocannon, { ...target, duration }), load(tools.autocannon, { ...controlTarget, duration })]);
     const stats = await stopProbe();
+    const controlStats = await stopControlProbe();
+    await control.kill();
     const rssAfter = server.rssMb();
     const health = await server.request('GET', '/health').then((res) => res.status, (error) => error.message);
     await sink.setMode('ok');
@@ -601,6 +669,9 @@ async function outagePhase(tools, project, sink, mode) {
     const final = (await sink.counts()).byName.todo_added ?? 0;
     return {
       ...result,
+      control: { rps: controlResult.rps, p50: controlResult.p50, p99: controlResult.p99, cpuUs: controlResult.cpuUs, failed: controlResult.non2xx + controlResult.errors, stats: controlStats },
+      p99Ratio: result.p99 / controlResult.p99,
+      foreign: Math.max(result.foreign, controlResult.foreign),
       created,
       failed: result.non2xx + result.errors,
       stats,
@@ -615,20 +686,18 @@ async function outagePhase(tools, project, sink, mode) {
       shutdownMs: stopped.ms,
     };
   } finally {
-    await server.kill();
+    await Promise.all([server.kill(), control.kill()]);
   }
 }
 
-async function measureOutages(tools, project, sink) {
+async function measureOutages(tools, project, sink, controlSink) {
   const results = {};
   for (const [name, mode] of OUTAGES) {
     const label = `outage ${name}`;
-    const r = await undisturbed(label, () => outagePhase(tools, project, sink, mode));
+    const r = await undisturbed(label, () => outagePhase(tools, project, sink, controlSink, mode));
     results[name] = r;
-    log(`  ${label}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms, failed ${r.failed}, /api/stats p50 ${r.stats.p50.toFixed(0)} ms max ${r.stats.max.toFixed(0)} ms, RSS ${r.rssBefore.toFixed(0)} -> ${r.rssAfter.toFixed(0)} -> ${r.rssRecovered.toFixed(0)} MB, /health ${r.healthAfter}, ${r.created} todos, ${r.arrivedAfterRecovery} events after recovery, ${r.arrivedAfterShutdown} after shutdown (${r.shutdownMs.toFixed(0)} ms, exit ${r.exitCode}), other work ${r.foreign.toFixed(2)} cores`);
+    log(`  ${label}: ${r.rps.toFixed(0)} req/s (control ${r.control.rps.toFixed(0)}), p99 ${r.p99} ms (control ${r.control.p99} ms), failed ${r.failed}, /api/stats p50 ${r.stats.p50.toFixed(0)} ms max ${r.stats.max.toFixed(0)} ms, RSS ${r.rssBefore.toFixed(0)} -> ${r.rssAfter.toFixed(0)} -> ${r.rssRecovered.toFixed(0)} MB, /health ${r.healthAfter}, ${r.created} todos, ${r.arrivedAfterRecovery} events after recovery, ${r.arrivedAfterShutdown} after shutdown (${r.shutdownMs.toFixed(0)} ms, exit ${r.exitCode}), other work ${r.foreign.toFixed(2)} cores`);
   }
-  const healthy = results.healthy?.p99;
-  for (const result of Object.values(results)) result.p99Ratio = result.p99 / healthy;
   return results;
 }
 
@@ -668,6 +737,7 @@ function table(header, rows) {
 
 function report(results, meta) {
   const overheadRows = [];
+  const pairedRows = [];
   const lossRows = [];
   const outageRows = [];
   for (const [framework, result] of Object.entries(results)) {
@@ -679,8 +749,14 @@ function report(results, meta) {
         `${ms(r.on.p99)} / ${ms(r.off.p99)}`, f2(r.ratio.p99),
         `${f0(r.on.cpuUs)} / ${f0(r.off.cpuUs)} µs`, f2(r.ratio.cpuUs),
         r.roundRatios.map(f2).join(' '),
-        r.ratio.rps >= 0.95 ? 'yes' : '**no**',
       ]);
+      const p = r.paired;
+      if (p) {
+        pairedRows.push([
+          framework, route, `${f0(p.onRps)} / ${f0(p.offRps)}`, `${f0(p.onCpuUs)} / ${f0(p.offCpuUs)} µs`,
+          `**${f2(p.ratio)}**`, p.roundRatios.map(f2).join(' '), String(p.failed), p.ratio >= 0.95 ? 'yes' : '**no**',
+        ]);
+      }
     }
     const z = result.zeroLoss;
     for (const [label, r] of [['SIGTERM after the load', z.afterLoad], ['SIGTERM during the load', z.midLoad]].filter(([, r]) => r)) {
@@ -688,7 +764,7 @@ function report(results, meta) {
     }
     for (const [name, r] of Object.entries(result.outages)) {
       outageRows.push([
-        framework, name, f0(r.rps), ms(r.p99), name === 'healthy' ? '1.00' : `**${f2(r.p99Ratio)}**`, String(r.failed),
+        framework, name, `${f0(r.rps)} / ${f0(r.control.rps)}`, `${ms(r.p99)} / ${ms(r.control.p99)}`, `**${f2(r.p99Ratio)}**`, String(r.failed + r.control.failed),
         `${ms(Math.round(r.stats.p50))} / ${ms(Math.round(r.stats.max))}`,
         `${f0(r.rssBefore)} → ${f0(r.rssAfter)} → ${f0(r.rssRecovered)}`,
         r.crashed ? '**yes**' : `no (/health ${r.healthAfter})`,
@@ -700,6 +776,7 @@ function report(results, meta) {
   const m = meta.machine;
   const phases = Object.values(results).flatMap((r) => [
     ...Object.values(r.overhead).flatMap((o) => o.rounds.flatMap((round) => [round.on, round.off])),
+    ...Object.values(r.overhead).flatMap((o) => o.paired?.rounds ?? []),
     ...Object.values(r.outages),
   ]);
   const reruns = phases.filter((p) => p.attempts > 1).length;
@@ -709,11 +786,17 @@ function report(results, meta) {
 Load: autocannon ${meta.autocannon}, ${CONNECTIONS} connections, a fresh server per phase, ${WARMUP} s of warm-up then ${DURATION} s per overhead phase, ${OUTAGE_DURATION} s per outage phase (the stall: ${STALL_SECONDS} s); ${ROUNDS} rounds of one enabled and one disabled phase per route, in alternating order. Versions: ${meta.versions}. Run took ${f0(meta.seconds)} s.
 Other work on the machine: ${phases.length} measured phases, ${reruns} re-run because other processes used over ${MAX_FOREIGN_CORES} of a core during them, ${disturbed} still over it after ${ATTEMPTS} attempts; CPU steal at most ${f1(maxSteal)} %.
 
-### Overhead: PostHog enabled (local sink) vs. disabled
+### Overhead, one after the other: PostHog enabled (local sink) vs. disabled
 
-Medians over the rounds; the ratio is the median of each round's enabled/disabled ratio.
+Medians over the rounds; the ratio is the median of each round's enabled/disabled ratio. On a virtual machine whose CPU speed drifts from one phase to the next, these are noisy (see the ratio per round, and the GET rows: no event, so nothing to measure): the table below is the one to judge by.
 
-${table(['framework', 'route', 'req/s on', 'req/s off', 'ratio', 'p50 on / off', 'ratio', 'p99 on / off', 'ratio', 'server CPU per request on / off', 'ratio', 'req/s ratio per round', '≥ 0.95'], overheadRows)}
+${table(['framework', 'route', 'req/s on', 'req/s off', 'ratio', 'p50 on / off', 'ratio', 'p99 on / off', 'ratio', 'server CPU per request on / off', 'ratio', 'req/s ratio per round'], overheadRows)}
+
+### Overhead, both at once: enabled and disabled servers sharing the server core
+
+Each under its own autocannon (${CONNECTIONS} connections), ${PAIRED_ROUNDS} rounds of ${DURATION} s. The ratio is disabled/enabled CPU time per request: the throughput one saturated core gives with PostHog enabled, relative to disabled.
+
+${table(['framework', 'route', 'req/s on / off (at once)', 'server CPU per request on / off', 'ratio', 'ratio per round', 'failed', '≥ 0.95'], pairedRows)}
 
 ### Zero loss: todos created vs. \`todo_added\` events at the sink
 
@@ -721,15 +804,37 @@ ${table(['framework', 'when', 'todos created (2xx)', 'events at sink', 'lost', '
 
 ### Outages: POST /api/todos under load while the sink is down
 
-"failed" counts non-2xx answers and connection errors; /api/stats is read every 250 ms during the phase (it evaluates a feature flag, a request to PostHog inside the request). "todos created" is the server's own count, warm-up included.
+Each phase runs two enabled servers at once on the server core, each under its own autocannon (${CONNECTIONS} connections): the one under test, whose sink goes down, and a control whose sink stays healthy; "p99 vs. healthy" is the first's p99 over the control's (the "healthy" row is the same with both sinks healthy). "failed" counts non-2xx answers and connection errors of both; /api/stats is read every 250 ms from both servers (it evaluates a feature flag, a request to PostHog inside the request); the column shows the server under test. "todos created" is that server's own count, warm-up included; memory is its resident set.
 
-${table(['framework', 'sink', 'req/s', 'p99', 'p99 vs. healthy', 'failed', '/api/stats p50 / max', 'RSS MB before → after → recovered', 'crashed', 'todos created', 'events after recovery', 'after shutdown', 'shutdown'], outageRows)}
+${table(['framework', 'sink', 'req/s (outage / control)', 'p99 (outage / control)', 'p99 vs. healthy', 'failed', '/api/stats p50 / max', 'RSS MB before → after → recovered', 'crashed', 'todos created', 'events after recovery', 'after shutdown', 'shutdown'], outageRows)}
 `;
 }
 
 // ---------------------------------------------------------------------------
 
+function writeReport(text) {
+  if (!opts.write) return;
+  const target = resolve(REPO, opts.write);
+  const doc = existsSync(target) ? readFileSync(target, 'utf8') : '';
+  const begin = '<!-- bench:results:begin -->';
+  const end = '<!-- bench:results:end -->';
+  const block = `${begin}\n${text}\n${end}`;
+  const next = doc.includes(begin) && doc.includes(end)
+    ? doc.slice(0, doc.indexOf(begin)) + block + doc.slice(doc.indexOf(end) + end.length)
+    : `${doc}${doc ? '\n' : ''}${block}\n`;
+  writeFileSync(target, next);
+  log(`results written to ${target}`);
+}
+
 async function main() {
+  if (opts['report-only']) {
+    const { meta, results } = JSON.parse(readFileSync(resolve(opts['report-only']), 'utf8'));
+    // The text uses this invocation's settings: pass the run's options again.
+    const text = report(results, meta);
+    console.log(text);
+    writeReport(text);
+    return;
+  }
   const started = performance.now();
   const workdir = opts.workdir ? resolve(opts.workdir) : mkdtempSync(join(tmpdir(), 'posthog-bench-'));
   mkdirSync(workdir, { recursive: true });
@@ -747,15 +852,16 @@ async function main() {
       versions.push(Object.entries(project.versions).map(([name, version]) => `${name} ${version}`).join(', '));
       log(`== ${framework}`);
       const sink = await startSink(project.dir);
+      const controlSink = await startSink(project.dir);
       try {
         const parts = new Set(opts.only.split(','));
         results[framework] = {
           overhead: parts.has('overhead') ? await measureOverhead(tools, project, sink) : {},
           zeroLoss: parts.has('zero-loss') ? await measureZeroLoss(tools, project, sink) : {},
-          outages: parts.has('outages') ? await measureOutages(tools, project, sink) : {},
+          outages: parts.has('outages') ? await measureOutages(tools, project, sink, controlSink) : {},
         };
       } finally {
-        await sink.close();
+        await Promise.all([sink.close(), controlSink.close()]);
       }
     }
   } finally {
@@ -767,22 +873,12 @@ async function main() {
     autocannon: autocannonVersion,
     versions: [...new Set(versions)].join('; '),
     seconds: (performance.now() - started) / 1000,
+    settings: { DURATION, OUTAGE_DURATION, STALL_SECONDS, WARMUP, CONNECTIONS, ROUNDS, PAIRED_ROUNDS, PINNED },
   };
   const text = report(results, meta);
   console.log(text);
   writeFileSync(join(REPO, '.cache', 'bench-results.json'), JSON.stringify({ meta, results }, null, 2));
-  if (opts.write) {
-    const target = resolve(REPO, opts.write);
-    const doc = existsSync(target) ? readFileSync(target, 'utf8') : '';
-    const begin = '<!-- bench:results:begin -->';
-    const end = '<!-- bench:results:end -->';
-    const block = `${begin}\n${text}\n${end}`;
-    const next = doc.includes(begin) && doc.includes(end)
-      ? doc.slice(0, doc.indexOf(begin)) + block + doc.slice(doc.indexOf(end) + end.length)
-      : `${doc}${doc ? '\n' : ''}${block}\n`;
-    writeFileSync(target, next);
-    log(`results written to ${target}`);
-  }
+  writeReport(text);
 }
 
 await main();
