@@ -27,6 +27,9 @@ export async function createServer(api, { onClose }) {
     // Reject wrong types instead of coercing them ("true" is not a boolean),
     // so Fastify answers exactly like the other frameworks.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // Fastify answers a URL it cannot decode (/api/todos/%zz) or a parameter over
+    // maxParamLength itself, with its own body; answer them like any other 4xx.
+    frameworkErrors: (error, request, reply) => send(reply, api.errorResponse(error)),
   });
 
   app.decorateRequest('context', null);

@@ -19,6 +19,11 @@ export function createPostHog({ apiKey, host, debug }, log = console) {
     host,
     disabled: !apiKey,
     enableExceptionAutocapture: true,
+    // A route that reads a flag waits for PostHog. The SDK's default (3 s, then
+    // one retry 3 s later) holds such a request 9 s while PostHog hangs; the
+    // routes treat an unanswered flag as off, so give up after 1 s.
+    featureFlagsRequestTimeoutMs: 1000,
+    featureFlagsRequestMaxRetries: 0,
     before_send: (event) => addSessionToIdentify(event, posthog.getContext()),
   });
   if (debug) posthog.debug(true);

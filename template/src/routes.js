@@ -80,7 +80,7 @@ export function createRoutes({ store, posthog, production }) {
       handler({ user, body }) {
         const { title } = parseNewTodo(body);
         const todo = store.addTodo(user.id, title);
-        analytics.todoAdded(user, todo, store.listTodos(user.id).length);
+        analytics.todoAdded(user, todo, store.countTodos(user.id));
         return { status: 201, body: { todo: publicTodo(todo) } };
       },
     },

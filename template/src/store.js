@@ -9,7 +9,8 @@ export function createStore() {
   const users = new Map();
   const userIdsByEmail = new Map();
   const userIdsByTokenDigest = new Map();
-  const todos = new Map();
+  // Each user's todos by id, so that one user's list never walks everybody's.
+  const todosByUser = new Map();
 
   return {
     findUserByEmail(email) {
@@ -33,12 +34,15 @@ export function createStore() {
     },
 
     listTodos(userId) {
-      return [...todos.values()].filter((todo) => todo.userId === userId);
+      return [...(todosByUser.get(userId)?.values() ?? [])];
+    },
+
+    countTodos(userId) {
+      return todosByUser.get(userId)?.size ?? 0;
     },
 
     findTodo(userId, id) {
-      const todo = todos.get(id);
-      return todo?.userId === userId ? todo : undefined;
+      return todosByUser.get(userId)?.get(id);
     },
 
     addTodo(userId, title) {
@@ -50,7 +54,8 @@ export function createStore() {
         createdAt: new Date().toISOString(),
         completedAt: null,
       };
-      todos.set(todo.id, todo);
+      if (!todosByUser.has(userId)) todosByUser.set(userId, new Map());
+      todosByUser.get(userId).set(todo.id, todo);
       return todo;
     },
 
@@ -59,7 +64,7 @@ export function createStore() {
     },
 
     deleteTodo(todo) {
-      todos.delete(todo.id);
+      todosByUser.get(todo.userId)?.delete(todo.id);
     },
   };
 }
