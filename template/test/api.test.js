@@ -33,6 +33,17 @@ describe('GET /health', () => {
   });
 });
 
+describe('URLs the framework cannot decode', () => {
+  for (const path of ['/api/todos/%zz', `/api/todos/${'x'.repeat(200)}`]) {
+    it(`answer ${path.slice(0, 20)}... with a JSON 4xx of the usual shape`, async () => {
+      const { token } = await api.signup();
+      const res = await api.request('PATCH', path, { json: { title: 'x' }, token });
+      assert.ok(res.status >= 400 && res.status < 500, `got ${res.status}: ${res.text}`);
+      assert.deepEqual(Object.keys(res.body ?? {}), ['error'], res.text);
+    });
+  }
+});
+
 describe('unknown routes', () => {
   for (const [method, path] of [
     ['GET', '/nope'],
@@ -331,6 +342,21 @@ describe('GET /api/stats', () => {
     const res = await api.request('GET', '/api/stats', { token });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body, { total: 3, completed: 1, open: 2 });
+  });
+
+  // The flag is read inside the request: PostHog hanging must not hang the route.
+  // (Without a short flags timeout the SDK would hold it for about 9 s.)
+  it('answers without the breakdown, promptly, while PostHog does not answer', { timeout: 5000 }, async () => {
+    const { token, user } = await userWithTodos();
+    detailedUsers.add(user.id);
+    sink.setMode('stall');
+    try {
+      const res = await api.request('GET', '/api/stats', { token });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body, { total: 3, completed: 1, open: 2 });
+    } finally {
+      sink.setMode('ok');
+    }
   });
 
   it('adds the caller\'s todos when detailed-analytics is on for them', async () => {
