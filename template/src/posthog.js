@@ -24,6 +24,10 @@ export function createPostHog({ apiKey, host, debug }, log = console) {
     // routes treat an unanswered flag as off, so give up after 1 s.
     featureFlagsRequestTimeoutMs: 1000,
     featureFlagsRequestMaxRetries: 0,
+    // Under sustained load the queue outgrows a 100-event batch; sending the
+    // backlog in bigger batches costs far fewer requests (and queue copies) per
+    // event, so delivery keeps up instead of dropping the oldest events.
+    maxBatchSize: 1000,
     before_send: (event) => addSessionToIdentify(event, posthog.getContext()),
   });
   if (debug) posthog.debug(true);
