@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, snapshot_template
+from node_runtime import DEFAULT_LINE, is_supported, node_bin, node_version
+
+
+def npm_cache_dir() -> Path:
+    return Path(os.environ.get("TEMPLATE_TEST_NPM_CACHE", ROOT / ".cache" / "npm"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -15,6 +20,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # this repository wherever pytest is started from.
     if not (Path(config.option.template) / "copier.yml").is_file():
         config.option.template = str(ROOT)
+    # Generated projects refuse an end-of-life Node: put a supported line first on
+    # PATH for every node and npm this run starts, unless the machine has one.
+    if not is_supported(node_version()):
+        bin_dir = node_bin(DEFAULT_LINE, str(npm_cache_dir()))
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,6 +63,6 @@ def npm_cache() -> Path:
 
     Kept in the repository's gitignored .cache/ so local re-runs install from it.
     """
-    path = Path(os.environ.get("TEMPLATE_TEST_NPM_CACHE", ROOT / ".cache" / "npm"))
+    path = npm_cache_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
