@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?= -n auto
 
-.PHONY: test test-fast screenshot venv clean
+.PHONY: test test-fast screenshot venv clean js
 
 test: venv
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -27,7 +27,15 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache
+	rm -rf $(VENV) .cache .pytest_cache tools/node_modules
+
+# Rewrite the JavaScript sources of template/ from their TypeScript originals (each
+# module is written once, in TypeScript). Needs Node 22.22+ (module.stripTypeScriptTypes).
+js: tools/node_modules/.package-lock.json
+	node --disable-warning=ExperimentalWarning tools/ts-to-js.mjs
+
+tools/node_modules/.package-lock.json: tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund
 
 # The benchmark (not part of `make test`): renders each framework's project, measures
 # PostHog's overhead, event loss on shutdown and outages with autocannon, prints a
