@@ -39,6 +39,22 @@ async function stats(server, token) {
   return res.body;
 }
 
+/** Starts a server against `sink`; /api/stats must answer, flag off, well inside the 1 s flags timeout. */
+async function assertPromptlyOff(sink, env) {
+  const server = await startServer({ sink, env });
+  try {
+    const { token } = await server.signup();
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      assert.equal((await stats(server, token)).todos, undefined);
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed < 500, `/api/stats took ${Math.round(elapsed)} ms`);
+    }
+  } finally {
+    await server.kill();
+  }
+}
+
 describe('feature flags', { concurrency: true }, () => {
   it('remote evaluation: one /flags request per /api/stats, none for definitions', async () => {
     const { events, requests } = await runScenario(async (server, sink) => {
@@ -139,15 +155,17 @@ describe('feature flags', { concurrency: true }, () => {
   it('local evaluation with PostHog unreachable from the start: flag off, answered promptly', async () => {
     const closed = await startCaptureSink();
     await closed.close();
-    const server = await startServer({ sink: closed, env: { POSTHOG_SECRET_KEY: newSecretKey() } });
+    await assertPromptlyOff(closed, { POSTHOG_SECRET_KEY: newSecretKey() });
+  });
+
+  it('local evaluation with a PostHog that never answers the definitions request: flag off, answered promptly', async () => {
+    const sink = await startCaptureSink({ flags: { [FLAG]: true } });
+    sink.setMode('stall', { endpoint: 'definitions' });
     try {
-      const { token } = await server.signup();
-      const started = performance.now();
-      assert.equal((await stats(server, token)).todos, undefined);
-      const elapsed = performance.now() - started;
-      assert.ok(elapsed < 500, `/api/stats took ${Math.round(elapsed)} ms`);
+      await assertPromptlyOff(sink, { POSTHOG_SECRET_KEY: newSecretKey() });
+      assert.equal(flagsRequests(sink).length, 0, 'no fallback to /flags');
     } finally {
-      await server.kill();
+      await sink.close();
     }
   });
 
