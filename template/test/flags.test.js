@@ -2,10 +2,12 @@
 // /flags request per read) and locally (POSTHOG_SECRET_KEY: definitions polled
 // in the background, no request per read).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { only } from './support/events.js';
-import { runScenario, startCaptureSink, startServer } from './support/server.js';
+import { newProjectToken, runScenario, startCaptureSink, startServer } from './support/server.js';
 
 const FLAG = 'detailed-analytics';
 const DEFINITIONS = '/flags/definitions';
@@ -176,5 +178,42 @@ describe('feature flags', { concurrency: true }, () => {
       assert.ok(!error.message.includes(token.slice(4)), 'the key is not echoed');
       return true;
     });
+  });
+});
+
+describe('npm run posthog:check with POSTHOG_SECRET_KEY', { concurrency: true }, () => {
+  const projectRoot = fileURLToPath(new URL('../', import.meta.url));
+  const runCheck = (env) =>
+    new Promise((resolve) => {
+      const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|NODE_TEST_CONTEXT$)/.test(name)));
+      execFile(process.execPath, ['scripts/posthog-check.js'], { cwd: projectRoot, env: { ...clean, ...env } }, (error, stdout, stderr) =>
+        resolve({ code: error ? error.code : 0, stdout, stderr }),
+      );
+    });
+
+  it('says the definitions loaded', async () => {
+    const secretKey = newSecretKey();
+    const sink = await startCaptureSink({ flags: { [FLAG]: '50%' }, secretKey });
+    try {
+      const { code, stdout, stderr } = await runCheck({ POSTHOG_PROJECT_TOKEN: newProjectToken(), POSTHOG_HOST: sink.url, POSTHOG_SECRET_KEY: secretKey });
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /Local evaluation works: .*1 flag definition\(s\).*detailed-analytics among them/);
+      assert.ok(!(stdout + stderr).includes(secretKey));
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('says plainly when PostHog rejects the secret key, without printing it', async () => {
+    const sink = await startCaptureSink({ secretKey: newSecretKey() });
+    const wrongKey = newSecretKey();
+    try {
+      const { code, stdout, stderr } = await runCheck({ POSTHOG_PROJECT_TOKEN: newProjectToken(), POSTHOG_HOST: sink.url, POSTHOG_SECRET_KEY: wrongKey });
+      assert.equal(code, 1);
+      assert.match(stderr, /rejected POSTHOG_SECRET_KEY \(HTTP 401: Incorrect authentication credentials\.\)/);
+      assert.ok(!(stdout + stderr).includes(wrongKey));
+    } finally {
+      await sink.close();
+    }
   });
 });
