@@ -4,7 +4,7 @@
 // line (`npm run posthog:inspect`), prints each event as it arrives. The test
 // suite imports startCaptureSink() to check what the server really sends.
 import { createServer } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,8 @@ const MAX_BODY_BYTES = 20 * 1024 * 1024;
 const CAPTURE_PATHS = new Set(['/batch', '/e', '/i/v0/e', '/capture', '/track']);
 const CAPTURE_V1_PATH = '/i/v1/analytics/events'; // posthog-node with POSTHOG_CAPTURE_MODE=v1
 const FLAGS_PATHS = new Set(['/flags', '/decide']);
+// posthog-node with a secret key polls this for local evaluation.
+const DEFINITIONS_PATH = '/flags/definitions';
 
 // How the sink answers while PostHog is "down", for outage drills.
 const OUTAGES = {
@@ -26,20 +28,33 @@ const OUTAGES = {
   },
 };
 const MODES = new Set(['ok', 'stall', ...Object.keys(OUTAGES)]);
+const ENDPOINTS = new Set(['capture', 'flags', 'definitions']);
+
+// What PostHog answers a definitions request whose secret key it does not accept.
+const BAD_SECRET_KEY = {
+  type: 'authentication_error',
+  code: 'authentication_failed',
+  detail: 'Incorrect authentication credentials.',
+  attr: null,
+};
 
 /**
  * Starts the sink; resolves once it listens.
- * Options: `port` (0 = any free port), `host`, and `flags`: a map of flag keys
- * to true, false or a variant string, or a function (distinctId) => such a map.
+ * Options: `port` (0 = any free port), `host`, `flags`: a map of flag keys to
+ * true, false, a variant string or a rollout like '50%' (that share of users,
+ * picked by PostHog's hash), or a function (distinctId) => such a map (then
+ * remote evaluation only: the definitions for local evaluation list no flags).
+ * `secretKey`: the only key the definitions endpoint accepts (default: any).
  */
-export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {} } = {}) {
+export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {}, secretKey } = {}) {
   const events = [];
   const requests = [];
   const listeners = new Set();
   const requestListeners = new Set();
   const held = [];
   let flagsFor = toFlagsFn(flags);
-  let mode = 'ok';
+  let flagMap = typeof flags === 'function' ? {} : flags;
+  const modes = { capture: 'ok', flags: 'ok', definitions: 'ok' };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
@@ -89,6 +104,16 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
     };
     const isCapture = CAPTURE_PATHS.has(path) || path === CAPTURE_V1_PATH;
     const isFlags = FLAGS_PATHS.has(path);
+    if (path === DEFINITIONS_PATH) {
+      if (req.method !== 'GET') return reply(405, { error: 'Method Not Allowed' });
+      if (await outage('definitions', reply)) return;
+      const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (!bearer || (secretKey !== undefined && bearer !== secretKey)) return reply(401, BAD_SECRET_KEY);
+      if (!url.searchParams.get('token')) {
+        return reply(400, { type: 'validation_error', code: 'invalid_input', detail: 'token is required', attr: 'token' });
+      }
+      return reply(200, definitionsResponse(flagMap));
+    }
     if (!isCapture && !isFlags) return reply(404, { error: 'Not Found' });
     if (req.method !== 'POST' && !(isCapture && req.method === 'GET')) return reply(405, { error: 'Method Not Allowed' });
     // posthog-node answers a 413 by splitting the batch, so say exactly that.
@@ -96,14 +121,11 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
     if (entry.error) return reply(400, { type: 'validation_error', detail: entry.error });
     const { body } = entry;
 
-    // A stalled request waits until the mode changes (or its client gives up),
-    // then is answered as the new mode says.
-    if (mode === 'stall') await new Promise((resolve) => held.push(resolve));
-    if (mode !== 'ok') return reply(OUTAGES[mode].status, OUTAGES[mode].body);
+    if (await outage(isFlags ? 'flags' : 'capture', reply)) return;
 
     if (isFlags) {
       const distinctId = String(body?.distinct_id ?? '');
-      return reply(200, flagsResponse(flagsFor(distinctId, body) ?? {}));
+      return reply(200, flagsResponse(flagsFor(distinctId, body) ?? {}, distinctId));
     }
 
     const received = path === CAPTURE_V1_PATH ? fromCaptureV1(body, req.headers) : fromCaptureV0(body);
@@ -113,6 +135,16 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
       for (const listener of listeners) listener(event);
     }
     return reply(200, path === CAPTURE_V1_PATH ? { results: {} } : { status: 'Ok' });
+  }
+
+  // A stalled request waits until the mode changes (or its client gives up),
+  // then is answered as the new mode says. True when the outage answered.
+  async function outage(endpoint, reply) {
+    if (modes[endpoint] === 'stall') await new Promise((resolve) => held.push(resolve));
+    const mode = modes[endpoint];
+    if (mode === 'ok') return false;
+    reply(OUTAGES[mode].status, OUTAGES[mode].body);
+    return true;
   }
 
   await new Promise((resolve, reject) => {
@@ -136,16 +168,22 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
     /** Replace the flag map, or pass (distinctId, requestBody) => flag map. */
     setFlags(flagsOrFn) {
       flagsFor = toFlagsFn(flagsOrFn);
+      flagMap = typeof flagsOrFn === 'function' ? {} : flagsOrFn;
     },
 
     /**
      * 'ok', 'error500', 'unauthorized' (401, as for a bad token) or 'stall'
      * (hold requests unanswered; switching to another mode answers them).
+     * `endpoint`: only 'capture', 'flags' (remote evaluation) or 'definitions'
+     * (local evaluation's polling); default all three.
      */
-    setMode(next) {
+    setMode(next, { endpoint } = {}) {
       if (!MODES.has(next)) throw new TypeError(`Unknown mode ${next}; use one of ${[...MODES].join(', ')}`);
-      mode = next;
-      if (mode !== 'stall') for (const release of held.splice(0)) release();
+      if (endpoint !== undefined && !ENDPOINTS.has(endpoint)) {
+        throw new TypeError(`Unknown endpoint ${endpoint}; use one of ${[...ENDPOINTS].join(', ')}`);
+      }
+      for (const name of endpoint ? [endpoint] : ENDPOINTS) modes[name] = next;
+      if (next !== 'stall') for (const release of held.splice(0)) release();
     },
 
     /** Forget everything received so far. */
@@ -288,15 +326,67 @@ function fromCaptureV1(body, headers) {
   });
 }
 
+const ROLLOUT = /^(\d{1,2}(?:\.\d+)?|100)%$/;
+
+/** The rollout percentage of a flag setting like '50%', or undefined. */
+function rolloutOf(value) {
+  const match = typeof value === 'string' ? ROLLOUT.exec(value) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Where a user falls in a flag's rollout, from 0 to 1, the way PostHog
+ * computes it (posthog-node's local evaluation does the same), so remote and
+ * local evaluation agree on who is in a percentage rollout.
+ */
+export function rolloutHash(flagKey, distinctId) {
+  const hex = createHash('sha1').update(`${flagKey}.${distinctId}`).digest('hex');
+  return Number.parseInt(hex.slice(0, 15), 16) / 0xfffffffffffffff;
+}
+
+/** A flag setting (true, false, variant or 'N%') for one user: false, true or the variant. */
+function evaluate(key, value, distinctId) {
+  const rollout = rolloutOf(value);
+  if (rollout !== undefined) return rolloutHash(key, distinctId) <= rollout / 100;
+  return typeof value === 'string' ? value : Boolean(value);
+}
+
+// GET /flags/definitions: the shape posthog-node's poller reads
+// (flags, group_type_mapping, cohorts), one release condition per flag.
+function definitionsResponse(flagMap) {
+  const flags = Object.entries(flagMap).map(([key, value], index) => {
+    const rollout = rolloutOf(value);
+    const variant = typeof value === 'string' && rollout === undefined ? value : undefined;
+    return {
+      id: index + 1,
+      team_id: 1,
+      name: key,
+      key,
+      active: value !== false,
+      deleted: false,
+      ensure_experience_continuity: false,
+      filters: {
+        groups: [{ properties: [], rollout_percentage: rollout ?? 100, variant: null }],
+        multivariate: variant ? { variants: [{ key: variant, name: variant, rollout_percentage: 100 }] } : null,
+        payloads: {},
+      },
+    };
+  });
+  return { flags, group_type_mapping: {}, cohorts: {} };
+}
+
 // The /flags?v=2 shape; featureFlags is kept for older clients reading v1.
-function flagsResponse(flagMap) {
+function flagsResponse(flagMap, distinctId) {
   const flags = {};
-  for (const [key, value] of Object.entries(flagMap)) {
+  for (const [key, setting] of Object.entries(flagMap)) {
+    const value = evaluate(key, setting, distinctId);
     flags[key] = {
       key,
-      enabled: typeof value === 'string' ? true : Boolean(value),
+      enabled: typeof value === 'string' ? true : value,
       variant: typeof value === 'string' ? value : undefined,
-      reason: { code: 'condition_match', description: 'Set in the local capture sink' },
+      reason: value
+        ? { code: 'condition_match', description: 'Set in the local capture sink' }
+        : { code: rolloutOf(setting) === undefined ? 'no_condition_match' : 'out_of_rollout_bound', description: 'Set in the local capture sink' },
       metadata: { id: 1, version: 1 },
     };
   }
@@ -310,17 +400,28 @@ function flagsResponse(flagMap) {
 }
 
 // ---------------------------------------------------------------------------
-// Command line: npm run posthog:inspect [-- --port N --flag KEY[=variant] --json]
+// Command line: npm run posthog:inspect [-- --port N --flag KEY[=on|off|N%|VARIANT] --secret-key KEY --json]
 
 const USAGE = `Usage: node scripts/capture-sink.js [options]
 
 Runs a local PostHog capture endpoint and prints every event it receives.
+It also answers feature flags, both remotely (/flags) and with definitions for
+local evaluation (when the server has POSTHOG_SECRET_KEY).
 
-  --port N              port to listen on (default 8010; 0 picks a free one)
-  --host ADDRESS        interface to bind (default 127.0.0.1)
-  --flag KEY[=VARIANT]  answer this feature flag as on for everyone (repeatable)
-  --json                print each event as raw JSON, one per line
-  -h, --help            show this help`;
+  --port N                port to listen on (default 8010; 0 picks a free one)
+  --host ADDRESS          interface to bind (default 127.0.0.1)
+  --flag KEY[=SETTING]    set a feature flag (repeatable). SETTING is
+                            on        on for everyone (the default)
+                            off       off for everyone
+                            N%        on for N percent of users, picked the way
+                                      PostHog does, e.g. detailed-analytics=50%
+                            VARIANT   that variant for everyone
+  --secret-key KEY        accept only this secret key for flag definitions
+                          (default: any key), to try a wrong one
+  --json                  print each event as raw JSON, one per line
+  -h, --help              show this help
+
+Example: npm run posthog:inspect -- --flag detailed-analytics=50% --secret-key phs_local`;
 
 async function main() {
   let args;
@@ -330,6 +431,7 @@ async function main() {
         port: { type: 'string', default: '8010' },
         host: { type: 'string', default: '127.0.0.1' },
         flag: { type: 'string', multiple: true, default: [] },
+        'secret-key': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -347,16 +449,18 @@ async function main() {
     console.error(`--port must be a number from 0 to 65535, got "${args.port}"`);
     process.exit(2);
   }
-  const flags = Object.fromEntries(
-    args.flag.map((spec) => {
-      const [key, variant] = spec.split('=', 2);
-      return [key, variant || true];
-    }),
-  );
+  let flags;
+  try {
+    flags = Object.fromEntries(args.flag.map(parseFlagSpec));
+  } catch (error) {
+    console.error(`${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const secretKey = args['secret-key']?.trim() || undefined;
 
   let sink;
   try {
-    sink = await startCaptureSink({ port, host: args.host, flags });
+    sink = await startCaptureSink({ port, host: args.host, flags, secretKey });
   } catch (error) {
     const hint = error.code === 'EADDRINUSE' ? ` (port ${port} is taken; try --port 0)` : '';
     console.error(`Could not start the capture sink: ${error.message}${hint}`);
@@ -369,8 +473,13 @@ async function main() {
   log('Send your server\'s events here instead of to PostHog:');
   log(`  POSTHOG_HOST=${sink.url} npm start`);
   log('(Any token works. If .env has none, add POSTHOG_PROJECT_TOKEN=phc_local in front.)');
-  const flagList = Object.keys(flags);
-  log(`Feature flags on for everyone: ${flagList.length ? flagList.join(', ') : 'none (add --flag detailed-analytics)'}`);
+  const flagList = Object.entries(flags).map(([key, value]) => `${key} ${describeSetting(value)}`);
+  log(`Feature flags: ${flagList.length ? flagList.join(', ') : 'none (add --flag detailed-analytics=on)'}`);
+  log(
+    secretKey
+      ? 'Local evaluation: only the --secret-key you gave is accepted (set POSTHOG_SECRET_KEY to it).'
+      : 'Local evaluation: any POSTHOG_SECRET_KEY is accepted (--secret-key to require one).',
+  );
   log('Waiting for events. Ctrl-C to stop.\n');
 
   sink.onEvent((event) => console.log(args.json ? JSON.stringify(event) : formatEvent(event)));
@@ -382,6 +491,24 @@ async function main() {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+function parseFlagSpec(spec) {
+  const [key, setting = 'on'] = spec.split('=', 2);
+  if (!key) throw new Error(`--flag needs a flag key, got "${spec}"`);
+  if (setting === 'on' || setting === '') return [key, true];
+  if (setting === 'off') return [key, false];
+  if (setting.endsWith('%') && rolloutOf(setting) === undefined) {
+    throw new Error(`--flag ${key}: a rollout is a percentage from 0% to 100%, got "${setting}"`);
+  }
+  return [key, setting];
+}
+
+function describeSetting(value) {
+  if (value === true) return 'on for everyone';
+  if (value === false) return 'off';
+  const rollout = rolloutOf(value);
+  return rollout === undefined ? `= ${value} for everyone` : `on for ${rollout}% of users`;
 }
 
 function formatEvent(event) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run posthog:check: proves the PostHog settings work before you rely on
 // them. Sends one test event and asks for feature flags with the configured
-// token and host, then says plainly what worked or what to fix.
+// token and host (and, with POSTHOG_SECRET_KEY, loads the flag definitions
+// local evaluation needs), then says plainly what worked or what to fix.
 import { randomUUID } from 'node:crypto';
 import { PostHog } from 'posthog-node';
 import { loadConfig } from '../src/config.js';
@@ -19,7 +20,7 @@ try {
 } catch (error) {
   fail(`Configuration error: ${error.message}`);
 }
-const { apiKey, host, debug } = config.posthog;
+const { apiKey, host, debug, secretKey } = config.posthog;
 if (!apiKey) {
   fail(
     'No PostHog project token. Set POSTHOG_PROJECT_TOKEN=phc_... in .env ' +
@@ -60,6 +61,79 @@ if (failure) fail(await explain(failure, captureError ? 'send the test event' : 
 
 console.log(`✓ PostHog is set up: sent "${EVENT}" to ${host} with token ${mask(apiKey)}.`);
 console.log('  It shows up in PostHog under Activity within a minute or so.');
+
+if (secretKey) {
+  const result = await checkFlagDefinitions();
+  if (!result.ok) fail(result.message);
+  console.log(`✓ Local evaluation works: the ${keyKind(secretKey)} loaded ${result.message}.`);
+} else {
+  console.log('  Feature flags are evaluated remotely (set POSTHOG_SECRET_KEY to evaluate them locally).');
+}
+
+// The same request posthog-node's poller makes. The SDK keeps quiet about a
+// wrong host or a network error there, so ask directly to be able to say which.
+async function checkFlagDefinitions() {
+  const url = `${host}/flags/definitions?token=${encodeURIComponent(apiKey)}&send_cohorts`;
+  const kind = keyKind(secretKey);
+  let res;
+  try {
+    res = await fetch(url, {
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${secretKey}` },
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (error) {
+    const reason = error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(error);
+    return { ok: false, message: `Could not reach ${host} to load feature flag definitions (${reason}).` };
+  }
+  const text = await res.text().catch(() => '');
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const detail = typeof body?.detail === 'string' ? `: ${body.detail}` : '';
+  const where = 'Get the key in PostHog under Settings > Project > Feature flags (the secure API key, phs_...).';
+  if (res.status === 200 && Array.isArray(body?.flags)) {
+    const count = body.flags.length;
+    const has = body.flags.some((flag) => flag?.key === 'detailed-analytics');
+    return {
+      ok: true,
+      message: `${count} flag definition(s) from ${host}${has ? ', detailed-analytics among them' : '; there is no detailed-analytics flag yet, so it stays off'}`,
+    };
+  }
+  if (res.status === 401) {
+    return {
+      ok: false,
+      message: `PostHog rejected POSTHOG_SECRET_KEY (HTTP 401${detail}): the ${kind} is wrong or revoked, or belongs to another project than ${mask(apiKey)}. ${where}`,
+    };
+  }
+  if (res.status === 403) {
+    const why = secretKey.startsWith('phx_')
+      ? 'this personal API key lacks the feature flag read scope (feature_flag:read) or access to this project'
+      : 'this key may not read the flag definitions of this project';
+    return { ok: false, message: `PostHog refused POSTHOG_SECRET_KEY (HTTP 403${detail}): ${why}. ${where}` };
+  }
+  if (res.status === 402) {
+    return { ok: false, message: `PostHog answered HTTP 402${detail}: the feature flags quota of this organization is used up.` };
+  }
+  if (res.status >= 500) {
+    return { ok: false, message: `Could not load feature flag definitions: ${host} answered HTTP ${res.status}${detail}. Try again shortly.` };
+  }
+  return {
+    ok: false,
+    message:
+      `Could not load feature flag definitions: ${host} answered HTTP ${res.status}${detail}, not PostHog's answer. ` +
+      'Is POSTHOG_HOST the PostHog host (https://us.i.posthog.com, https://eu.i.posthog.com), and does your proxy forward /flags/definitions?',
+  };
+}
+
+// Which kind of key, never any of its characters beyond the public prefix.
+function keyKind(key) {
+  if (key.startsWith('phs_')) return 'feature flags secret key (phs_...)';
+  if (key.startsWith('phx_')) return 'personal API key (phx_...)';
+  return 'secret key';
+}
 
 async function explain(error, action) {
   const status = typeof error?.status === 'number' ? error.status : undefined;

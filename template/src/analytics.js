@@ -1,3 +1,5 @@
+import { usesLocalEvaluation } from './posthog.js';
+
 const DETAILED_ANALYTICS_FLAG = 'detailed-analytics';
 const MS_PER_HOUR = 60 * 60 * 1000;
 
@@ -62,13 +64,22 @@ export function createAnalytics(posthog) {
     },
 
     /**
-     * One /flags request per call. The snapshot goes on stats_viewed so the event
-     * records the value the code branched on; no separate $feature_flag_called.
+     * Remote evaluation: one /flags request per call. Local evaluation (a
+     * secret key): no request at all; until the definitions have loaded the
+     * flag is off rather than a request that could hang or fail, and a flag
+     * local evaluation cannot decide (e.g. experience continuity) is off too.
+     * The snapshot goes on stats_viewed so the event records the value the code
+     * branched on; no separate $feature_flag_called.
      * Flags must never break the route, so an unreachable PostHog means "off".
      */
     async detailedAnalytics(user) {
+      const local = usesLocalEvaluation(posthog);
+      if (local && !posthog.isLocalEvaluationReady()) return { detailed: false };
       try {
-        const flags = await posthog.evaluateFlags(user.id, { flagKeys: [DETAILED_ANALYTICS_FLAG] });
+        const flags = await posthog.evaluateFlags(user.id, {
+          flagKeys: [DETAILED_ANALYTICS_FLAG],
+          ...(local ? { onlyEvaluateLocally: true } : {}),
+        });
         return {
           detailed: flags.isEnabled(DETAILED_ANALYTICS_FLAG, { sendFeatureFlagEvents: false }),
           flags,

@@ -15,6 +15,29 @@ function parsePort(value) {
   return port;
 }
 
+// posthog-node refuses a project token as secret key by throwing from its
+// constructor; say it here in one line instead (never echoing the value).
+function parseSecretKey(value) {
+  const key = value?.trim() || undefined;
+  if (key?.startsWith('phc_')) {
+    throw new Error(
+      'POSTHOG_SECRET_KEY holds a project token (phc_...). It takes a feature-flags secret key (phs_...) ' +
+        'or a personal API key (phx_...); the project token goes in POSTHOG_PROJECT_TOKEN.',
+    );
+  }
+  return key;
+}
+
+// Unset keeps the SDK's 30 s; it never polls more often than every 100 ms.
+function parsePollInterval(value) {
+  if (value === undefined || value.trim() === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100) {
+    throw new Error(`POSTHOG_FLAGS_POLL_INTERVAL_MS must be a whole number of milliseconds, at least 100, got "${value}"`);
+  }
+  return ms;
+}
+
 export function loadConfig(env = process.env) {
   return {
     port: parsePort(env.PORT),
@@ -24,6 +47,8 @@ export function loadConfig(env = process.env) {
       apiKey: env.POSTHOG_PROJECT_TOKEN?.trim() || env.POSTHOG_API_KEY?.trim() || '',
       host: env.POSTHOG_HOST?.trim() || defaults.posthogHost,
       debug: env.POSTHOG_DEBUG === 'true',
+      secretKey: parseSecretKey(env.POSTHOG_SECRET_KEY),
+      flagsPollIntervalMs: parsePollInterval(env.POSTHOG_FLAGS_POLL_INTERVAL_MS),
     },
   };
 }

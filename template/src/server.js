@@ -1,8 +1,11 @@
 import { createApi } from './api.js';
 import { createServer } from './app.js';
 import { loadConfig } from './config.js';
-import { createPostHog } from './posthog.js';
+import { createPostHog, waitForFlagDefinitions } from './posthog.js';
 import { createStore } from './store.js';
+
+// With local evaluation, how long start-up waits for the first flag definitions.
+const FLAG_DEFINITIONS_WAIT_MS = 2_000;
 
 // In-flight requests get this long to finish on shutdown before being cut off.
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -19,6 +22,11 @@ try {
   exitWith(`Configuration error: ${error.message}`);
 }
 const posthog = createPostHog(config.posthog);
+// Until the definitions arrive every flag reads as off, so a restart would
+// briefly show users in a rollout the wrong side (and stats_viewed would record
+// it). They normally arrive in well under a second; the cap keeps a PostHog
+// outage from holding a deploy, and a refused key ends the wait at once.
+await waitForFlagDefinitions(posthog, FLAG_DEFINITIONS_WAIT_MS);
 const api = createApi({ store: createStore(), posthog, production: config.production });
 const { server, close } = await createServer(api, { onClose: () => posthog.shutdown() });
 

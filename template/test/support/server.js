@@ -127,10 +127,11 @@ export async function stopCleanly(server) {
 /**
  * Runs one scenario against a fresh server and sink, then shuts the server
  * down. Shutdown flushes PostHog, so `events` is everything the server ever
- * sent: scenarios can assert exact event lists.
+ * sent: scenarios can assert exact event lists. `sinkOptions` go to
+ * startCaptureSink (for example its `secretKey`).
  */
-export async function runScenario(scenario, { flags, env, token } = {}) {
-  const sink = await startCaptureSink({ flags });
+export async function runScenario(scenario, { flags, env, token, sinkOptions } = {}) {
+  const sink = await startCaptureSink({ ...sinkOptions, flags });
   let server;
   try {
     server = await startServer({ sink, env, token });
