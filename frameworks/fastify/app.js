@@ -2,7 +2,7 @@
 import fastifyStatic from '@fastify/static';
 {% endif -%}
 import Fastify from 'fastify';
-import { BODY_LIMIT_BYTES, readJsonBody } from './body.js';
+import { BODY_LIMIT_BYTES, parseContentType, readJsonBody } from './body.js';
 {%- if frontend %}
 import { createFrontend } from './frontend.js';
 {%- endif %}
@@ -46,6 +46,14 @@ export async function createServer(api, { onClose }) {
   // the raw stream untouched.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => done(null, undefined));
+  // A Content-Type that is no media type at all (";;;") is no JSON either, but
+  // Fastify would refuse it 415 before routing, even on a 404. Without it the
+  // request is routed and answered as in the other frameworks.
+  app.addHook('preParsing', async (request) => {
+    if (request.headers['content-type'] !== undefined && !parseContentType(request.headers['content-type'])) {
+      delete request.headers['content-type'];
+    }
+  });
 
   for (const route of api.routes) {
     app.route({

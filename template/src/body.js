@@ -24,7 +24,7 @@ export const BODY_MESSAGES = {
 };
 
 /** The media type and charset of a Content-Type header, lowercased; null when it is not one. */
-function parseContentType(header) {
+export function parseContentType(header) {
   const match = /^\s*([\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+)\s*(;.*)?$/.exec(header ?? '');
   if (!match) return null;
   const charset = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(match[2] ?? '');
