@@ -38,16 +38,37 @@ function decoderFor(header) {
   return DECODERS[coding];
 }
 
-/** Reads `stream` into one Buffer, refusing more than `limit` bytes. */
-async function readAll(stream, limit) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, BODY_MESSAGES.tooLarge);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads `stream` into one Buffer, refusing more than `limit` bytes. Not with
+ * for await: leaving that loop early destroys the request, and with it the
+ * socket, so the client could lose the 413 it is about to get. The rest of an
+ * oversized body is left to Node, which discards it once the answer is sent.
+ */
+function readAll(stream, limit) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    const onData = (chunk) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      cleanup();
+      stream.pause();
+      reject(new HttpError(413, BODY_MESSAGES.tooLarge));
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error) => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = () => onError(new Error('request closed before its body was read'));
+    function cleanup() {
+      stream.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    }
+    stream.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /**
