@@ -1,9 +1,11 @@
 import { createServer as createHttpServer } from 'node:http';
 import express from 'express';
-import { BODY_LIMIT_BYTES } from './api.js';
+import { readJsonBody } from './body.js';
 {%- if frontend %}
 import { createFrontend } from './frontend.js';
 {%- endif %}
+import { answerClientError } from './http-error.js';
+import { assertDecodablePath } from './request-context.js';
 
 function send(res, { status, body }) {
   if (body === undefined) res.status(status).end();
@@ -19,11 +21,17 @@ export function createServer(api, { onClose }) {
     req.context = api.resolveContext({ headers: req.headers, method: req.method, url: req.originalUrl });
     api.runInContext(req.context, next);
   });
-  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
+  app.use((req, res, next) => {
+    assertDecodablePath(req.originalUrl);
+    next();
+  });
 
+  // Bodies are read by the shared reader, not express.json(), so that every
+  // framework answers the same odd body (encoding, charset, empty) the same way.
   for (const route of api.routes) {
     app[route.method.toLowerCase()](route.path, async (req, res) => {
-      send(res, await route.handle({ body: req.body, params: req.params, context: req.context }));
+      const body = route.takesBody ? await readJsonBody(req) : undefined;
+      send(res, await route.handle({ body, params: req.params, context: req.context }));
     });
   }
 
@@ -47,6 +55,7 @@ export function createServer(api, { onClose }) {
   });
 
   const server = createHttpServer(app);
+  server.on('clientError', answerClientError);
   return {
     server,
     async close() {

@@ -2,23 +2,15 @@
 import fastifyStatic from '@fastify/static';
 {% endif -%}
 import Fastify from 'fastify';
-import { BODY_LIMIT_BYTES } from './api.js';
+import { BODY_LIMIT_BYTES, parseContentType, readJsonBody } from './body.js';
 {%- if frontend %}
 import { createFrontend } from './frontend.js';
 {%- endif %}
-import { HttpError } from './http-error.js';
-import { bodySchemas, schemaErrorMessage } from './validation.js';
+import { answerClientError, HttpError } from './http-error.js';
+import { assertDecodablePath, MALFORMED_PATH_MESSAGE } from './request-context.js';
 
 function send(reply, { status, body }) {
   return reply.code(status).send(body);
-}
-
-function routeOptions({ bodySchema }) {
-  if (!bodySchema) return {};
-  return {
-    schema: { body: bodySchemas[bodySchema] },
-    schemaErrorFormatter: (errors) => new HttpError(400, schemaErrorMessage(bodySchema, errors)),
-  };
 }
 
 export async function createServer(api, { onClose }) {
@@ -26,28 +18,51 @@ export async function createServer(api, { onClose }) {
     bodyLimit: BODY_LIMIT_BYTES,
     // Reject wrong types instead of coercing them ("true" is not a boolean),
     // so Fastify answers exactly like the other frameworks.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
-    // Fastify answers a URL it cannot decode (/api/todos/%zz) or a parameter over
-    // maxParamLength itself, with its own body; answer them like any other 4xx.
-    frameworkErrors: (error, request, reply) => send(reply, api.errorResponse(error)),
+    // The same routing as Express and Koa: /health/ is /health, and a todo id is
+    // never too long to be looked up (and answered 404) rather than refused 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
+    // Fastify answers a URL it cannot decode (/api/todos/%zz) itself, with its own
+    // body; answer it as the shared check does in the other frameworks.
+    frameworkErrors: (error, request, reply) =>
+      send(reply, api.errorResponse(error.code === 'FST_ERR_BAD_URL' ? new HttpError(400, MALFORMED_PATH_MESSAGE) : error)),
+    // Requests Node cannot parse get the same JSON error as in the other frameworks.
+    clientErrorHandler: answerClientError,
   });
 
   app.decorateRequest('context', null);
   app.addHook('onRequest', (request, reply, done) => {
     request.context = api.resolveContext({ headers: request.headers, method: request.method, url: request.url });
+    try {
+      assertDecodablePath(request.url);
+    } catch (error) {
+      return done(error);
+    }
     api.runInContext(request.context, done);
   });
 
-  // A body that is not JSON is the same mistake as a missing one: a 400, not a 415.
+  // Bodies are read by the shared reader (body.js), not by Fastify's parsers, so
+  // every framework answers the same odd body (encoding, charset, empty, not
+  // JSON) the same way; the routes validate what it returns. Fastify hands over
+  // the raw stream untouched.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => done(null, undefined));
+  // A Content-Type that is no media type at all (";;;") is no JSON either, but
+  // Fastify would refuse it 415 before routing, even on a 404. Without it the
+  // request is routed and answered as in the other frameworks.
+  app.addHook('preParsing', async (request) => {
+    if (request.headers['content-type'] !== undefined && !parseContentType(request.headers['content-type'])) {
+      delete request.headers['content-type'];
+    }
+  });
 
   for (const route of api.routes) {
     app.route({
       method: route.method,
       url: route.path,
-      ...routeOptions(route),
-      handler: async (request, reply) =>
-        send(reply, await route.handle({ body: request.body, params: request.params, context: request.context })),
+      handler: async (request, reply) => {
+        const body = route.takesBody ? await readJsonBody(request.raw) : undefined;
+        return send(reply, await route.handle({ body, params: request.params, context: request.context }));
+      },
     });
   }
 
@@ -57,11 +72,20 @@ export async function createServer(api, { onClose }) {
   // JSON 404 handler below.
   const frontend = createFrontend();
   for (const route of frontend.routes) app.get(route.path, (request, reply) => send(reply, route.handle()));
-  for (const [index, { prefix, root }] of frontend.staticRoots.entries()) {
-    // Not awaited: that would load the routes above before their error handler is
-    // set below. Only the first registration may add reply.sendFile().
-    app.register(fastifyStatic, { root, prefix, decorateReply: index === 0 });
-  }
+  // Not awaited: that would load the routes above before their error handler is
+  // set below. Encapsulated, so that its error handler only sees file requests:
+  // @fastify/static answers a path it will not serve (../, a name too long for
+  // the file system) 403, but that is no file either, so the JSON 404.
+  app.register(async (files) => {
+    files.setErrorHandler((error, request, reply) => {
+      if (api.isServerError(error)) throw error;
+      return send(reply, api.notFound());
+    });
+    for (const [index, { prefix, root }] of frontend.staticRoots.entries()) {
+      // Only the first registration may add reply.sendFile().
+      files.register(fastifyStatic, { root, prefix, decorateReply: index === 0 });
+    }
+  });
 {%- endif %}
 
   app.setNotFoundHandler((request, reply) => send(reply, api.notFound()));

@@ -1,16 +1,16 @@
 import { createServer as createHttpServer } from 'node:http';
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 {%- if frontend %}
 import mount from 'koa-mount';
 import serve from 'koa-static';
 {%- endif %}
-import { BODY_LIMIT_BYTES } from './api.js';
-import { HttpError } from './http-error.js';
+import { readJsonBody } from './body.js';
+import { answerClientError, clientErrorOf } from './http-error.js';
 {%- if frontend %}
 import { createFrontend } from './frontend.js';
 {%- endif %}
+import { assertDecodablePath } from './request-context.js';
 
 function send(ctx, { status, body }) {
   ctx.status = status;
@@ -42,25 +42,17 @@ export function createServer(api, { onClose }) {
     if (!error.headerSent) api.reportError(error, ctx?.state.context);
   });
 
-  // A body that cannot be read (a broken gzip stream, say) is the client's
-  // mistake; @koa/bodyparser passes such errors on without a status. It also
-  // turns "no JSON body" into {}: undo that, so a missing body is reported as
-  // missing, as the other frameworks do.
-  const parseBody = bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT_BYTES });
-  app.use(async (ctx, next) => {
-    try {
-      await parseBody(ctx, async () => {});
-    } catch (error) {
-      throw error.status ? error : new HttpError(400, 'Request body could not be read');
-    }
-    if (ctx.request.rawBody === undefined) ctx.request.body = undefined;
-    await next();
+  app.use((ctx, next) => {
+    assertDecodablePath(ctx.originalUrl);
+    return next();
   });
 
   const router = new Router();
   for (const route of api.routes) {
     router[route.method.toLowerCase()](route.path, async (ctx) => {
-      send(ctx, await route.handle({ body: ctx.request.body, params: ctx.params, context: ctx.state.context }));
+      // The shared reader, not a body-parser middleware: same answers to odd bodies as the other frameworks.
+      const body = route.takesBody ? await readJsonBody(ctx.req) : undefined;
+      send(ctx, await route.handle({ body, params: ctx.params, context: ctx.state.context }));
     });
   }
 {%- if frontend %}
@@ -72,11 +64,26 @@ export function createServer(api, { onClose }) {
 
   // The browser page: after the API, so API requests never touch the disk.
   // Files capture nothing, and whatever is not one falls through to the JSON 404.
-  for (const { prefix, root } of frontend.staticRoots) app.use(mount(prefix, serve(root)));
+  // koa-static throws 400/403 for paths it will not serve (%zz, ../): those are
+  // no file either, so they get the same JSON 404 as in the other frameworks.
+  for (const { prefix, root } of frontend.staticRoots) {
+    const files = serve(root);
+    app.use(
+      mount(prefix, async (ctx, next) => {
+        try {
+          await files(ctx, next);
+        } catch (error) {
+          if (!clientErrorOf(error)) throw error;
+          await next();
+        }
+      }),
+    );
+  }
 {%- endif %}
   app.use((ctx) => send(ctx, api.notFound()));
 
   const server = createHttpServer(app.callback());
+  server.on('clientError', answerClientError);
   return {
     server,
     async close() {

@@ -2,7 +2,7 @@ import { clientErrorOf, HttpError } from './http-error.js';
 import { posthogContextOf, resolveRequestContext } from './request-context.js';
 import { createRoutes } from './routes.js';
 
-export const BODY_LIMIT_BYTES = 100 * 1024;
+export { BODY_LIMIT_BYTES } from './body.js';
 
 /**
  * What a framework adapter needs, and nothing framework-specific: the routes,
@@ -24,6 +24,8 @@ export function createApi({ store, posthog, production, log = console }) {
       method: route.method,
       path: route.path,
       bodySchema: route.bodySchema,
+      // Only these routes read a body (body.js); the others ignore any.
+      takesBody: route.bodySchema !== undefined,
       handle: (request) => handler({ ...request, user: request.context.user }),
     };
   });

@@ -4,9 +4,22 @@ import { promisify } from 'node:util';
 const scryptAsync = promisify(scrypt);
 const KEY_LENGTH = 64;
 
+/**
+ * The bytes scrypt hashes. A string with a lone surrogate would be encoded with
+ * U+FFFD in its place, so different passwords would share one hash: validation
+ * refuses those with a 400, and this refuses them again rather than hash them.
+ * NFKC makes one password typed differently (composed or not) the same bytes.
+ */
+function passwordBytes(password) {
+  if (typeof password !== 'string' || !password.isWellFormed()) {
+    throw new TypeError('A password must be a well-formed string');
+  }
+  return Buffer.from(password.normalize('NFKC'), 'utf8');
+}
+
 export async function hashPassword(password) {
   const salt = randomBytes(16);
-  const hash = await scryptAsync(password, salt, KEY_LENGTH);
+  const hash = await scryptAsync(passwordBytes(password), salt, KEY_LENGTH);
   return `scrypt$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
@@ -16,7 +29,7 @@ const decoyHash = hashPassword(randomBytes(16).toString('hex'));
 
 export async function verifyPassword(password, storedHash) {
   const [, salt, expected] = (storedHash ?? (await decoyHash)).split('$');
-  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), KEY_LENGTH);
+  const actual = await scryptAsync(passwordBytes(password), Buffer.from(salt, 'base64'), KEY_LENGTH);
   return timingSafeEqual(actual, Buffer.from(expected, 'base64')) && storedHash !== undefined;
 }
 

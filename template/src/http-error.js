@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 export class HttpError extends Error {
   constructor(status, message) {
     super(message);
@@ -13,7 +15,9 @@ const CLIENT_ERROR_MESSAGES = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Request body must not exceed 100 kB',
+  414: 'URI Too Long',
   415: 'Content-Type must be application/json',
+  431: 'Request Header Fields Too Large',
 };
 
 /**
@@ -29,4 +33,27 @@ export function clientErrorOf(error) {
     return { status, message: 'Request body is not valid JSON' };
   }
   return { status, message: CLIENT_ERROR_MESSAGES[status] ?? 'Bad Request' };
+}
+
+// What Node itself answers to a request it cannot parse (a bad method, a broken
+// Content-Length, a head over 16 kB), before any framework sees it.
+const PARSER_ERROR_STATUS = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+
+/**
+ * The server's 'clientError' listener (Fastify's clientErrorHandler): the same
+ * status Node would send, with the same JSON error body as every other error,
+ * whichever framework runs. Then the connection is closed, as Node does.
+ */
+export function answerClientError(error, socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = PARSER_ERROR_STATUS[error.code] ?? 400;
+  // A response already under way on this socket must not be interleaved with.
+  if (socket.writable && !socket._httpMessage?.headersSent) {
+    const body = JSON.stringify({ error: STATUS_CODES[status] });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -1,3 +1,5 @@
+import { HttpError } from './http-error.js';
+
 // Tracing headers are set by the browser (posthog-js `tracing_headers`) and so
 // are untrusted input: clean them exactly as posthog-node's own helpers do.
 const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/g;
@@ -15,9 +17,37 @@ function bearerToken(authorization) {
   return match?.[1];
 }
 
-function withoutQuery(url) {
-  const queryStart = url.indexOf('?');
-  return queryStart === -1 ? url : url.slice(0, queryStart);
+/**
+ * The path of a request target, as posthog-node's Express helper records it
+ * ($request_path is Express's req.path): without query or fragment, and not
+ * normalised, so /api/%2e%2e/x stays what the router saw. An absolute-form
+ * target (`POST http://host/api/todos HTTP/1.1`, as sent to a proxy) is parsed
+ * as the URL it is; `*` (OPTIONS *) and anything unparsable are kept as they are.
+ */
+export function requestPath(url) {
+  if (!url.startsWith('/')) {
+    try {
+      return new URL(url).pathname;
+    } catch {
+      return url;
+    }
+  }
+  return url.split(/[?#]/, 1)[0];
+}
+
+export const MALFORMED_PATH_MESSAGE = 'The URL path has malformed percent-encoding';
+
+/**
+ * Every framework decodes the path to route it, and each used to fail on %zz in
+ * its own way (400, 404, or the raw text as a todo id). Checked once, up front,
+ * the answer is the same 400 everywhere.
+ */
+export function assertDecodablePath(url) {
+  try {
+    decodeURIComponent(requestPath(url));
+  } catch {
+    throw new HttpError(400, MALFORMED_PATH_MESSAGE);
+  }
 }
 
 /**
@@ -31,9 +61,10 @@ export function resolveRequestContext({ headers, method, url }, store) {
   const anonymousId = sanitizeHeaderValue(headers['x-posthog-distinct-id']);
   const sessionId = sanitizeHeaderValue(headers['x-posthog-session-id']);
   const properties = {
+    // The helper sends the target as received (req.originalUrl), query and all.
     $current_url: url,
     $request_method: method,
-    $request_path: withoutQuery(url),
+    $request_path: requestPath(url),
   };
   const userAgent = sanitizeHeaderValue(headers['user-agent']);
   if (userAgent) properties.$user_agent = userAgent;

@@ -1,18 +1,21 @@
 import { HttpError } from './http-error.js';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// After normalisation: no whitespace, no control or invisible format characters
+// (zero-width spaces, bidi overrides), one @ and a dot in the domain.
+const EMAIL = /^[^\s@\p{C}]+@[^\s@\p{C}]+\.[^\s@\p{C}]+$/u;
 const MAX_EMAIL_LENGTH = 254;
 const MIN_PASSWORD_LENGTH = 8;
 const MAX_NAME_LENGTH = 200;
 const MAX_TITLE_LENGTH = 500;
 
-// One message per field, shared by these checks and by the JSON schemas below,
-// so every framework answers the same mistake with the same words.
+// One message per field. Every framework runs these same checks on the same
+// parsed body (body.js), so each mistake gets the same words everywhere.
 export const MESSAGES = {
   body: 'Request body must be a JSON object',
   email: 'email must be a valid email address',
   password: `password must be a string of at least ${MIN_PASSWORD_LENGTH} characters`,
   loginPassword: 'password is required',
+  text: (field) => `${field} must be valid Unicode text (it contains an unpaired surrogate)`,
   name: `name must be a string of at most ${MAX_NAME_LENGTH} characters`,
   title: `title must be a non-empty string of at most ${MAX_TITLE_LENGTH} characters`,
   completed: 'completed must be true or false',
@@ -30,39 +33,64 @@ function requireObject(body) {
   return body;
 }
 
+/**
+ * Text that is not well-formed UTF-16 (a lone surrogate, which JSON's \uD800
+ * can carry) has no UTF-8 form: hashing or storing it would turn it into U+FFFD,
+ * so two different strings would become one. Refuse it, saying why.
+ */
+function wellFormed(value, field) {
+  if (!value.isWellFormed()) throw invalid(MESSAGES.text(field));
+  return value;
+}
+
+/** Length in characters (code points), as people and JSON Schema count them. */
+const characters = (value) => [...value].length;
+
+/**
+ * One account per address however it is typed: NFKC folds compatibility forms
+ * (full-width letters, ligatures) into their plain letters, surrounding spaces
+ * go, and the whole address is lowercased.
+ */
 function email(value) {
-  if (typeof value !== 'string' || value.length > MAX_EMAIL_LENGTH || !EMAIL.test(value.trim())) {
-    throw invalid(MESSAGES.email);
-  }
-  return value.trim().toLowerCase();
+  if (typeof value !== 'string') throw invalid(MESSAGES.email);
+  const normalized = wellFormed(value, 'email').normalize('NFKC').trim().toLowerCase();
+  if (characters(normalized) > MAX_EMAIL_LENGTH || !EMAIL.test(normalized)) throw invalid(MESSAGES.email);
+  return normalized;
+}
+
+/**
+ * A password is any well-formed Unicode text, compared after NFKC
+ * normalisation (NIST SP 800-63B §5.1.1.2), so the same password typed on
+ * another keyboard or OS still matches. Signup and login both call this.
+ */
+function password(value, field = 'password') {
+  return wellFormed(value, field).normalize('NFKC');
 }
 
 function title(value) {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TITLE_LENGTH) {
-    throw invalid(MESSAGES.title);
-  }
-  return value.trim();
+  if (typeof value !== 'string' || value.trim() === '') throw invalid(MESSAGES.title);
+  const trimmed = wellFormed(value, 'title').trim();
+  if (characters(trimmed) > MAX_TITLE_LENGTH) throw invalid(MESSAGES.title);
+  return trimmed;
 }
 
 export function parseSignup(body) {
-  const { email: rawEmail, password, name } = requireObject(body);
+  const { email: rawEmail, password: rawPassword, name } = requireObject(body);
   const cleanEmail = email(rawEmail);
-  if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) {
-    throw invalid(MESSAGES.password);
-  }
-  if (name !== undefined && name !== null && (typeof name !== 'string' || name.length > MAX_NAME_LENGTH)) {
+  if (typeof rawPassword !== 'string') throw invalid(MESSAGES.password);
+  const cleanPassword = password(rawPassword);
+  if (characters(cleanPassword) < MIN_PASSWORD_LENGTH) throw invalid(MESSAGES.password);
+  if (name !== undefined && name !== null && (typeof name !== 'string' || characters(wellFormed(name, 'name')) > MAX_NAME_LENGTH)) {
     throw invalid(MESSAGES.name);
   }
-  return { email: cleanEmail, password, name: name?.trim() || null };
+  return { email: cleanEmail, password: cleanPassword, name: name?.trim() || null };
 }
 
 export function parseLogin(body) {
-  const { email: rawEmail, password } = requireObject(body);
+  const { email: rawEmail, password: rawPassword } = requireObject(body);
   const cleanEmail = email(rawEmail);
-  if (typeof password !== 'string' || password === '') {
-    throw invalid(MESSAGES.loginPassword);
-  }
-  return { email: cleanEmail, password };
+  if (typeof rawPassword !== 'string' || rawPassword === '') throw invalid(MESSAGES.loginPassword);
+  return { email: cleanEmail, password: password(rawPassword) };
 }
 
 export function parseNewTodo(body) {
@@ -81,47 +109,4 @@ export function parseTodoChanges(body) {
     throw invalid(MESSAGES.changes);
   }
   return changes;
-}
-
-/**
- * The same rules as JSON Schema, for frameworks that validate bodies before
- * the handler runs (Fastify). The checks above still run after them.
- */
-const titleSchema = { type: 'string', minLength: 1, maxLength: MAX_TITLE_LENGTH };
-const emailSchema = { type: 'string', maxLength: MAX_EMAIL_LENGTH };
-
-export const bodySchemas = {
-  signup: {
-    type: 'object',
-    required: ['email', 'password'],
-    properties: {
-      email: emailSchema,
-      password: { type: 'string', minLength: MIN_PASSWORD_LENGTH },
-      name: { type: ['string', 'null'], maxLength: MAX_NAME_LENGTH },
-    },
-  },
-  login: {
-    type: 'object',
-    required: ['email', 'password'],
-    properties: { email: emailSchema, password: { type: 'string', minLength: 1 } },
-  },
-  newTodo: {
-    type: 'object',
-    required: ['title'],
-    properties: { title: titleSchema },
-  },
-  todoChanges: {
-    type: 'object',
-    minProperties: 1,
-    properties: { title: titleSchema, completed: { type: 'boolean' } },
-  },
-};
-
-const SCHEMA_FIELD_MESSAGES = { login: { password: MESSAGES.loginPassword } };
-
-/** The message for the first failure a JSON Schema validator (Ajv) reports. */
-export function schemaErrorMessage(schemaName, [error] = []) {
-  const field = error?.params?.missingProperty ?? error?.instancePath?.split('/')[1];
-  if (!field) return schemaName === 'todoChanges' && error?.keyword === 'minProperties' ? MESSAGES.changes : MESSAGES.body;
-  return SCHEMA_FIELD_MESSAGES[schemaName]?.[field] ?? MESSAGES[field] ?? MESSAGES.body;
 }
