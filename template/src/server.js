@@ -1,8 +1,8 @@
 import { createApi } from './api.js';
 import { createServer } from './app.js';
 import { loadConfig } from './config.js';
+import { openStore } from './database.js';
 import { createPostHog } from './posthog.js';
-import { createStore } from './store.js';
 
 // In-flight requests get this long to finish on shutdown before being cut off.
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -18,9 +18,24 @@ try {
 } catch (error) {
   exitWith(`Configuration error: ${error.message}`);
 }
+let store;
+try {
+  store = await openStore(config.databaseUrl);
+} catch (error) {
+  exitWith(`Database error: ${error.message}`);
+}
 const posthog = createPostHog(config.posthog);
-const api = createApi({ store: createStore(), posthog, production: config.production });
-const { server, close } = await createServer(api, { onClose: () => posthog.shutdown() });
+const api = createApi({ store, posthog, production: config.production });
+// The database closes last: in-flight requests and PostHog's flush come first.
+const { server, close } = await createServer(api, {
+  onClose: async () => {
+    try {
+      await posthog.shutdown();
+    } finally {
+      await store.close();
+    }
+  },
+});
 
 server.once('error', (error) => {
   const where = `${config.host ?? 'all interfaces'} port ${config.port}`;
