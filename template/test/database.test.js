@@ -37,6 +37,8 @@ describe('database', { concurrency: true }, () => {
     } finally {
       await stopCleanly(first);
     }
+    // Node 22 warns that node:sqlite is experimental; the project drops that one warning.
+    assert.doesNotMatch(first.output.stderr, /ExperimentalWarning/);
 
     const second = await startServer({ env: { DATABASE_URL: url } });
     try {
