@@ -10,6 +10,9 @@ import pytest
 from helpers import ROOT, snapshot_template
 from node_runtime import DEFAULT_LINE, is_supported, node_bin, node_version
 
+# A throwaway PostgreSQL server for the projects that answer database=postgres.
+pytest_plugins = ["postgres"]
+
 
 def npm_cache_dir() -> Path:
     return Path(os.environ.get("TEMPLATE_TEST_NPM_CACHE", ROOT / ".cache" / "npm"))

@@ -1,5 +1,5 @@
-import { clientErrorOf, HttpError } from './http-error.js';
-import { posthogContextOf, resolveRequestContext } from './request-context.js';
+import { clientErrorOf, HttpError, serverErrorStatusOf } from './http-error.js';
+import { identifyCaller, posthogContextOf, resolveRequestContext } from './request-context.js';
 import { createRoutes } from './routes.js';
 
 export { BODY_LIMIT_BYTES } from './body.js';
@@ -26,7 +26,15 @@ export function createApi({ store, posthog, production, log = console }) {
       bodySchema: route.bodySchema,
       // Only these routes read a body (body.js); the others ignore any.
       takesBody: route.bodySchema !== undefined,
-      handle: (request) => handler({ ...request, user: request.context.user }),
+      // The token is looked up here, inside the route, so that a database that
+      // fails is answered like any other error of the request; the handler then
+      // runs under the caller's own distinct id.
+      async handle(request) {
+        const context = await identifyCaller(request.context, store);
+        return posthog.withContext(posthogContextOf(context), () => handler({ ...request, user: context.user }), {
+          fresh: true,
+        });
+      },
     };
   });
 
@@ -35,7 +43,7 @@ export function createApi({ store, posthog, production, log = console }) {
 
     /** Who is calling and from which session: resolved once per request. */
     resolveContext(request) {
-      return resolveRequestContext(request, store);
+      return resolveRequestContext(request);
     },
 
     /** Runs the rest of the request so that every event it captures carries its context. */
@@ -47,10 +55,14 @@ export function createApi({ store, posthog, production, log = console }) {
       return { status: 404, body: { error: 'Not Found' } };
     },
 
-    /** A client's mistake is answered with its own 4xx; anything else is a 500. */
+    /**
+     * A client's mistake is answered with its own 4xx, a database that is down
+     * for now with a 503; anything else is a 500.
+     */
     errorResponse(error) {
       const clientError = clientErrorOf(error);
       if (clientError) return { status: clientError.status, body: { error: clientError.message } };
+      if (serverErrorStatusOf(error) === 503) return { status: 503, body: { error: 'Service Unavailable' } };
       return {
         status: 500,
         body: production
@@ -70,7 +82,7 @@ export function createApi({ store, posthog, production, log = console }) {
       posthog.captureException(error, context?.distinctId, {
         ...context?.properties,
         ...(context?.sessionId ? { $session_id: context.sessionId } : {}),
-        $response_status_code: 500,
+        $response_status_code: serverErrorStatusOf(error),
       });
     },
   };

@@ -43,6 +43,8 @@ export function loadConfig(env = process.env) {
     port: parsePort(env.PORT),
     host: env.HOST?.trim() || undefined,
     production: env.NODE_ENV === 'production',
+    // Checked by src/database.js, which knows what its database accepts.
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
     posthog: {
       apiKey: env.POSTHOG_PROJECT_TOKEN?.trim() || env.POSTHOG_API_KEY?.trim() || '',
       host: env.POSTHOG_HOST?.trim() || defaults.posthogHost,

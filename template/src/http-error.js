@@ -8,6 +8,17 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * A dependency the server needs (its database) is down for now: the request
+ * gets a 503 and one $exception, and the process keeps serving.
+ */
+export class ServiceUnavailableError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
 const CLIENT_ERROR_MESSAGES = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -56,4 +67,9 @@ export function answerClientError(error, socket) {
     );
   }
   socket.destroy();
+}
+
+/** The status of a server error: 503 while a dependency is down, else 500. */
+export function serverErrorStatusOf(error) {
+  return error instanceof ServiceUnavailableError ? 503 : 500;
 }

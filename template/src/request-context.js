@@ -50,14 +50,18 @@ export function assertDecodablePath(url) {
   }
 }
 
+// The bearer token of each context, kept off the object itself so that it can
+// never end up in a log line or an event along with the context.
+const tokens = new WeakMap();
+
 /**
  * Everything PostHog needs to know about one request, worked out once:
  * who is calling (a valid token wins over the client-controlled header),
  * which browser session it belongs to, and the request properties that
- * posthog-node's Express helper attaches.
+ * posthog-node's Express helper attaches. Only the headers are read here;
+ * identifyCaller() then looks the token up in the database.
  */
-export function resolveRequestContext({ headers, method, url }, store) {
-  const user = store.findUserByToken(bearerToken(headers.authorization));
+export function resolveRequestContext({ headers, method, url }) {
   const anonymousId = sanitizeHeaderValue(headers['x-posthog-distinct-id']);
   const sessionId = sanitizeHeaderValue(headers['x-posthog-session-id']);
   const properties = {
@@ -69,13 +73,29 @@ export function resolveRequestContext({ headers, method, url }, store) {
   const userAgent = sanitizeHeaderValue(headers['user-agent']);
   if (userAgent) properties.$user_agent = userAgent;
 
-  return {
-    user,
+  const context = {
+    user: undefined,
     anonymousId,
-    distinctId: user?.id ?? anonymousId,
+    distinctId: anonymousId,
     sessionId,
     properties,
   };
+  tokens.set(context, bearerToken(headers.authorization));
+  return context;
+}
+
+/**
+ * The database half of resolving a request: the user its token belongs to,
+ * if any, becomes the context's distinct id. Async, and so run where a failing
+ * database is answered like any other error of the request (a 503).
+ */
+export async function identifyCaller(context, store) {
+  const token = tokens.get(context);
+  if (!token) return context;
+  tokens.delete(context);
+  context.user = await store.findUserByToken(token);
+  if (context.user) context.distinctId = context.user.id;
+  return context;
 }
 
 /** The subset posthog.withContext() understands. */

@@ -16,9 +16,9 @@ const todoNotFound = () => new HttpError(404, 'Todo not found');
 export function createRoutes({ store, posthog, production }) {
   const analytics = createAnalytics(posthog);
 
-  function startSession(user) {
+  async function startSession(user) {
     const token = createToken();
-    store.saveSession(user.id, token);
+    await store.saveSession(user.id, token);
     return { user: publicUser(user), token };
   }
 
@@ -26,7 +26,12 @@ export function createRoutes({ store, posthog, production }) {
     {
       method: 'GET',
       path: '/health',
-      handler: () => ({ status: 200, body: { status: 'ok' } }),
+      // Healthy means the database answers: a load balancer then stops sending
+      // traffic to an instance that could only answer 503.
+      handler: async () =>
+        (await store.isAvailable())
+          ? { status: 200, body: { status: 'ok' } }
+          : { status: 503, body: { status: 'unavailable' } },
     },
     {
       method: 'POST',
@@ -34,13 +39,13 @@ export function createRoutes({ store, posthog, production }) {
       bodySchema: 'signup',
       async handler({ body, context }) {
         const { email, password, name } = parseSignup(body);
-        if (store.findUserByEmail(email)) throw new HttpError(409, 'Email is already registered');
         const passwordHash = await hashPassword(password);
-        // Re-check: another signup for this email may have finished while we hashed.
-        if (store.findUserByEmail(email)) throw new HttpError(409, 'Email is already registered');
-        const user = store.createUser({ email, name, passwordHash });
+        // The database's unique constraint decides, so that of simultaneous
+        // signups for one email exactly one wins.
+        const user = await store.createUser({ email, name, passwordHash });
+        if (!user) throw new HttpError(409, 'Email is already registered');
         analytics.userSignedUp(user, context.anonymousId);
-        return { status: 201, body: startSession(user) };
+        return { status: 201, body: await startSession(user) };
       },
     },
     {
@@ -49,12 +54,12 @@ export function createRoutes({ store, posthog, production }) {
       bodySchema: 'login',
       async handler({ body, context }) {
         const { email, password } = parseLogin(body);
-        const user = store.findUserByEmail(email);
+        const user = await store.findUserByEmail(email);
         if (!(await verifyPassword(password, user?.passwordHash))) {
           throw new HttpError(401, 'Wrong email or password');
         }
         analytics.userLoggedIn(user, context.anonymousId);
-        return { status: 200, body: startSession(user) };
+        return { status: 200, body: await startSession(user) };
       },
     },
     {
@@ -67,9 +72,9 @@ export function createRoutes({ store, posthog, production }) {
       method: 'GET',
       path: '/api/todos',
       auth: true,
-      handler: ({ user }) => ({
+      handler: async ({ user }) => ({
         status: 200,
-        body: { todos: store.listTodos(user.id).map(publicTodo) },
+        body: { todos: (await store.listTodos(user.id)).map(publicTodo) },
       }),
     },
     {
@@ -77,10 +82,10 @@ export function createRoutes({ store, posthog, production }) {
       path: '/api/todos',
       auth: true,
       bodySchema: 'newTodo',
-      handler({ user, body }) {
+      async handler({ user, body }) {
         const { title } = parseNewTodo(body);
-        const todo = store.addTodo(user.id, title);
-        analytics.todoAdded(user, todo, store.countTodos(user.id));
+        const todo = await store.addTodo(user.id, title);
+        analytics.todoAdded(user, todo, await store.countTodos(user.id));
         return { status: 201, body: { todo: publicTodo(todo) } };
       },
     },
@@ -89,8 +94,8 @@ export function createRoutes({ store, posthog, production }) {
       path: '/api/todos/:id',
       auth: true,
       bodySchema: 'todoChanges',
-      handler({ user, params, body }) {
-        const todo = store.findTodo(user.id, params.id);
+      async handler({ user, params, body }) {
+        const todo = await store.findTodo(user.id, params.id);
         if (!todo) throw todoNotFound();
         const changes = parseTodoChanges(body);
         const changed = Object.keys(changes).filter((field) => changes[field] !== todo[field]);
@@ -99,24 +104,25 @@ export function createRoutes({ store, posthog, production }) {
         if (changed.includes('completed')) {
           changes.completedAt = changes.completed ? new Date().toISOString() : null;
         }
-        store.updateTodo(todo, changes);
+        const updated = await store.updateTodo(user.id, todo.id, changes);
+        // Deleted by another request in the meantime.
+        if (!updated) throw todoNotFound();
 
         // Completing is its own event; anything else that changed is an edit.
-        if (completing) analytics.todoCompleted(user, todo);
+        if (completing) analytics.todoCompleted(user, updated);
         if (changed.some((field) => field !== 'completed' || !completing)) {
-          analytics.todoUpdated(user, todo, changed);
+          analytics.todoUpdated(user, updated, changed);
         }
-        return { status: 200, body: { todo: publicTodo(todo) } };
+        return { status: 200, body: { todo: publicTodo(updated) } };
       },
     },
     {
       method: 'DELETE',
       path: '/api/todos/:id',
       auth: true,
-      handler({ user, params }) {
-        const todo = store.findTodo(user.id, params.id);
+      async handler({ user, params }) {
+        const todo = await store.deleteTodo(user.id, params.id);
         if (!todo) throw todoNotFound();
-        store.deleteTodo(todo);
         analytics.todoDeleted(user, todo);
         return { status: 204 };
       },
@@ -126,7 +132,7 @@ export function createRoutes({ store, posthog, production }) {
       path: '/api/stats',
       auth: true,
       async handler({ user }) {
-        const todos = store.listTodos(user.id);
+        const todos = await store.listTodos(user.id);
         const completed = todos.filter((todo) => todo.completed).length;
         const { detailed, flags } = await analytics.detailedAnalytics(user);
         analytics.statsViewed(user, { detailed, flags });

@@ -1,8 +1,8 @@
 import { createApi } from './api.js';
 import { createServer } from './app.js';
 import { loadConfig } from './config.js';
+import { openStore } from './database.js';
 import { createPostHog, waitForFlagDefinitions } from './posthog.js';
-import { createStore } from './store.js';
 
 // With local evaluation, how long start-up waits for the first flag definitions.
 const FLAG_DEFINITIONS_WAIT_MS = 2_000;
@@ -21,14 +21,29 @@ try {
 } catch (error) {
   exitWith(`Configuration error: ${error.message}`);
 }
+let store;
+try {
+  store = await openStore(config.databaseUrl);
+} catch (error) {
+  exitWith(`Database error: ${error.message}`);
+}
 const posthog = createPostHog(config.posthog);
 // Until the definitions arrive every flag reads as off, so a restart would
 // briefly show users in a rollout the wrong side (and stats_viewed would record
 // it). They normally arrive in well under a second; the cap keeps a PostHog
 // outage from holding a deploy, and a refused key ends the wait at once.
 await waitForFlagDefinitions(posthog, FLAG_DEFINITIONS_WAIT_MS);
-const api = createApi({ store: createStore(), posthog, production: config.production });
-const { server, close } = await createServer(api, { onClose: () => posthog.shutdown() });
+const api = createApi({ store, posthog, production: config.production });
+// The database closes last: in-flight requests and PostHog's flush come first.
+const { server, close } = await createServer(api, {
+  onClose: async () => {
+    try {
+      await posthog.shutdown();
+    } finally {
+      await store.close();
+    }
+  },
+});
 
 server.once('error', (error) => {
   const where = `${config.host ?? 'all interfaces'} port ${config.port}`;

@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startCaptureSink } from '../../scripts/capture-sink.js';
 import { createClient } from './client.js';
+import { newTestDatabaseUrl } from './database.js';
 
 export { startCaptureSink };
 
@@ -16,7 +17,7 @@ const READY_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 15_000;
 
 // Settings the developer's shell or .env might carry must not leak into a test server.
-const INHERITED_SETTING = /^(POSTHOG_|PORT$|HOST$|NODE_ENV$|NODE_TEST_CONTEXT$)/;
+const INHERITED_SETTING = /^(POSTHOG_|PORT$|HOST$|NODE_ENV$|NODE_TEST_CONTEXT$|DATABASE_URL$)/;
 
 const running = new Set();
 process.on('exit', () => {
@@ -28,10 +29,12 @@ export const newProjectToken = () => `phc_test_${randomBytes(12).toString('hex')
 /**
  * Starts the server and resolves once it prints its "listening on" line.
  * `token: null` starts it without a PostHog token; `env` adds or overrides variables.
+ * Each server gets an empty database of its own unless `env.DATABASE_URL` names one.
  */
 export async function startServer({ sink, token = newProjectToken(), env = {} } = {}) {
   const childEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_SETTING.test(name)));
   Object.assign(childEnv, { PORT: '0', HOST: '127.0.0.1' });
+  if (!('DATABASE_URL' in env)) childEnv.DATABASE_URL = await newTestDatabaseUrl();
   if (token) childEnv.POSTHOG_PROJECT_TOKEN = token;
   if (sink) childEnv.POSTHOG_HOST = sink.url;
   Object.assign(childEnv, env);
