@@ -6,7 +6,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?= -n auto
 
-.PHONY: test test-fast screenshot venv clean js
+.PHONY: demo test test-fast screenshot venv clean js
+
+# Generate the default project into .cache/demo, install it and run it next to a
+# local stand-in for PostHog that prints every event (no account, no key; Node 24
+# through `npm exec` when the system Node is older than 22.22). Ctrl-C stops both.
+demo: venv
+	$(VENV)/bin/python tools/demo.py
 
 test: venv
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

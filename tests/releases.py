@@ -1,98 +1,92 @@
-"""Throwaway template repositories with tagged releases, and what users do to projects.
+"""Throwaway template repositories with the real releases, and what users do to projects.
 
-The working tree is the newest release, 0.2.0. Release 0.1.0 is rebuilt from it by
-putting back, in a throwaway copy, the files as 0.1.0 had them (only the files that
-0.2.0 changed for generated projects; the rest is the same). So `copier update`
-from 0.1.0 to 0.2.0 in a test is the update users run, migration included,
-whatever the state of the repository's own history or tags (CI only has commits).
+The releases are the repository's own annotated tags (v0.1.0, v0.2.0, ...: every
+version CHANGELOG.md lists with a date). A throwaway git repository gets each of
+them, extracted with `git archive`, as a commit with the same tag, and then the
+working tree as it is on disk (committed or not) as the next version. So
+`copier update` from a release to the next version in a test is exactly the update
+users will run, migrations included.
+
+A clone without the tags (a shallow CI checkout) cannot do this: the tests then fail
+and say to fetch the tags; they never pass without them.
 """
 
 from __future__ import annotations
 
 import filecmp
+import io
 import os
 import re
-import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 from copier import run_copy
 
 from helpers import NOT_PROJECT_CONTENT, ROOT, commit, git, working_tree_files
 
-OLD = "0.1.0"
-NEW = "0.2.0"
+CHANGELOG = ROOT / "CHANGELOG.md"
+RELEASE_HEADING = re.compile(r"^## (\d+\.\d+\.\d+) \((\d{4}-\d{2}-\d{2})\)\s*$", re.M)
+
+
+def released_versions() -> list[str]:
+    """Versions CHANGELOG.md lists as released (`## X.Y.Z (YYYY-MM-DD)`), oldest first."""
+    versions = RELEASE_HEADING.findall(CHANGELOG.read_text())
+    return sorted((v for v, _date in versions), key=lambda v: tuple(map(int, v.split("."))))
+
+
+RELEASED = released_versions()
+OLD = "0.1.0"  # before the 0.2.0 migration and the `frontend` question
+PREVIOUS = RELEASED[-1]  # the newest release
+_major, _minor, _patch = map(int, PREVIOUS.split("."))
+NEXT = f"{_major}.{_minor + 1}.0"  # the working tree, as if released next
 
 ENV_FILE_TEMPLATE = "template/{% if posthog_project_token %}.env{% endif %}.jinja"
 
-# What 0.2.0 changed in generated projects, as 0.1.0 had it.
-RELEASE_0_1_0 = {
-    "template/.env.example.jinja": """\
-# Copy to .env (gitignored) and fill in. `npm start` reads .env when it exists.
+FETCH_TAGS = ("git fetch --tags origin (or, in a shallow clone, "
+              "git fetch --unshallow --tags origin)")
 
-# PostHog project API key (phc_...): Project settings -> Project API key.
-# Leave empty to run with PostHog disabled. POSTHOG_API_KEY is read as a fallback.
-POSTHOG_PROJECT_TOKEN=
-POSTHOG_HOST={{ posthog_custom_host if posthog_host == 'custom' else posthog_host }}
-# POSTHOG_DEBUG=true
 
-PORT={{ port }}
-# HOST=0.0.0.0
-# NODE_ENV=production
-""",
-    ENV_FILE_TEMPLATE: """\
-# Local settings with your PostHog project API key. Git ignores this file: never commit it.
-# Written once when the project was generated; edit it freely (copier update leaves it alone).
-POSTHOG_PROJECT_TOKEN={{ posthog_project_token }}
-POSTHOG_HOST={{ posthog_custom_host if posthog_host == 'custom' else posthog_host }}
-""",
-}
+def missing_tags(versions=RELEASED) -> list[str]:
+    """The release tags this checkout lacks."""
+    return [
+        f"v{v}" for v in versions
+        if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/tags/v{v}"],
+                          cwd=ROOT, capture_output=True).returncode
+    ]
 
-# The generated README's last section, as 0.1.0 had it.
-README_UPDATES_0_1_0 = """\
-## Template updates
 
-This project was generated with [Copier](https://copier.readthedocs.io) from the
-copier-posthog-node template; `.copier-answers.yml` records the template version and
-your answers (never your PostHog key). To pull in later template improvements,
-commit your work, then:
+def require_tags(versions=RELEASED) -> None:
+    missing = missing_tags(versions)
+    if missing:
+        raise AssertionError(
+            f"release tag(s) {', '.join(missing)} missing from {ROOT}: the update tests "
+            f"generate projects from the real releases. Fetch the tags: {FETCH_TAGS}."
+        )
 
-```sh
-copier update --trust
-```
 
-Copier applies the template's changes on top of yours. Where both changed the same
-lines it leaves conflict markers (`<<<<<<<`) in the file: resolve them, run
-`npm install && npm test`, and commit. To change an answer on the way, for example
-the port: `copier update --trust --data port=8080`. `--trust` lets the template run its
-tasks; `.env` is never touched by an update.
-"""
+def extract_tag(tag: str, dest: Path) -> None:
+    """The files of release `tag`, as `git archive` gives them."""
+    archive = subprocess.run(["git", "archive", "--format=tar", tag], cwd=ROOT,
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
 
 
 def copy_working_tree(dest: Path) -> None:
     for rel in working_tree_files(ROOT):
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / rel, target)
+        target.write_bytes((ROOT / rel).read_bytes())
+        target.chmod((ROOT / rel).stat().st_mode)
 
 
-def as_released_in_0_1_0(repo: Path) -> None:
-    """Put back, in a throwaway copy of the template, what 0.2.0 changed."""
-    for rel, text in RELEASE_0_1_0.items():
-        (repo / rel).write_text(text)
-    # 0.1.0 had no `frontend` question and no page: the question is never asked (so
-    # not recorded in the answers file) and off.
-    config = repo / "copier.yml"
-    text = config.read_text()
-    question = re.search(r"(?ms)^frontend:\n.*?(?=^\S)", text)
-    assert question and "  default: true\n" in question[0], "copier.yml: frontend changed shape"
-    config.write_text(text.replace(
-        question[0], question[0].replace("  default: true\n", "  default: false\n  when: false\n")))
-    readme = repo / "template" / "README.md.jinja"
-    text = readme.read_text()
-    start = text.index("## Template updates\n")
-    readme.write_text(text[:start] + README_UPDATES_0_1_0)
+def replace_contents(repo: Path, fill) -> None:
+    """Make the repository's files what `fill(repo)` writes, and nothing else."""
+    if git(repo, "ls-files"):
+        git(repo, "rm", "-r", "--quiet", ".")
+    fill(repo)
 
 
 def release(repo: Path, version: str, change=None) -> None:
@@ -107,14 +101,15 @@ def release(repo: Path, version: str, change=None) -> None:
 
 
 def build_releases(dest: Path) -> Path:
-    """A template repository with v0.1.0 and then v0.2.0 (the working tree)."""
+    """A template repository with every real release tag, then the working tree as NEXT."""
+    require_tags()
     dest.mkdir(parents=True)
     git(dest, "-c", "init.defaultBranch=main", "init", "--quiet")
-    copy_working_tree(dest)
-    release(dest, OLD, as_released_in_0_1_0)
-    git(dest, "rm", "-r", "--quiet", ".")
-    copy_working_tree(dest)
-    release(dest, NEW)
+    for version in RELEASED:
+        replace_contents(dest, lambda repo, v=version: extract_tag(f"v{v}", repo))
+        release(dest, version)
+    replace_contents(dest, copy_working_tree)
+    release(dest, NEXT)
     return dest
 
 

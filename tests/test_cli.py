@@ -5,10 +5,22 @@ The prompts are in test_interactive.py; `copier update` is in test_update.py.
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
-from helpers import package_json
+import yaml
+
+from helpers import ROOT, git, package_json, snapshot_template
+
+GIT_IDENTITY_ENV = {
+    "GIT_AUTHOR_NAME": "Template Tests", "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "Template Tests", "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}
 
 COPIER = [sys.executable, "-m", "copier"]
 
@@ -74,3 +86,56 @@ def test_cli_data_for_every_question(template, tmp_path):
     assert pkg["description"] == "Shop backend"
     assert pkg["config"] == {"port": 8080, "posthogHost": "https://ph.example.com"}
     assert "POSTHOG_PROJECT_TOKEN=phc_fromdata" in (dst / ".env").read_text()
+
+
+def _commands_after_copy(output: str) -> list[str]:
+    """The commands the message after copy lists, without their comments."""
+    block = output[output.index("Next steps:"):].split("\n\n")[1]
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_first_steps_then_update(template, tmp_path):
+    """Generate, `npm install` (its lockfile), the commit the message says, later
+    `copier update`: the update must not stop at an untracked package-lock.json."""
+    dst = tmp_path / "my-app"
+    result = copier_cli("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(template), str(dst))
+    steps = _commands_after_copy(result.stdout + result.stderr)
+    assert steps[:2] == [f"cd {dst}", "npm install"], steps
+    commit_step = steps[2]
+    assert "package-lock.json" in commit_step and "git commit" in commit_step
+    # The project's README says the same, right after npm install.
+    readme = (dst / "README.md").read_text()
+    assert f"npm install\n{commit_step}\n" in readme
+
+    # What `npm install` leaves: a lockfile (and node_modules, which git ignores).
+    (dst / "package-lock.json").write_text(json.dumps(
+        {"name": "posthog-node-app", "version": "0.1.0", "lockfileVersion": 3,
+         "requires": True, "packages": {}}, indent=2) + "\n")
+    (dst / "node_modules" / "express").mkdir(parents=True)
+    assert "?? package-lock.json" in git(dst, "status", "--porcelain")
+    subprocess.run(["bash", "-c", commit_step], cwd=dst, check=True, capture_output=True,
+                   env={**os.environ, **GIT_IDENTITY_ENV})
+    assert git(dst, "status", "--porcelain") == ""
+
+    update = copier_cli("update", "--trust", "--defaults", "--vcs-ref", "HEAD", cwd=dst, check=False)
+    assert update.returncode == 0, update.stdout + update.stderr
+    assert "dirty" not in update.stderr
+    assert git(dst, "ls-files", "package-lock.json").strip() == "package-lock.json"
+
+
+def test_the_readmes_local_copy_command_records_an_absolute_path(tmp_path):
+    """The README's own command, run in a clone, gives a project that `copier
+    check-update` and `copier update` can use (`.` would record a relative path)."""
+    readme = (ROOT / "README.md").read_text()
+    [command] = re.findall(r"(?m)^copier copy --trust --defaults --vcs-ref HEAD .*$", readme)
+    clone = snapshot_template(tmp_path / "clone" / "copier-posthog-node", tag="v9.9.9")
+    dst = tmp_path / "my-app"
+    shell = command.replace("/tmp/my-app", shlex.quote(str(dst))).replace(
+        "copier ", f"{shlex.quote(sys.executable)} -m copier ", 1)
+    subprocess.run(["bash", "-c", shell], cwd=clone, check=True, capture_output=True,
+                   stdin=subprocess.DEVNULL)
+    src = yaml.safe_load((dst / ".copier-answers.yml").read_text())["_src_path"]
+    assert Path(src).is_absolute() and Path(src) == clone, src
+    check = copier_cli("check-update", cwd=dst, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "Traceback" not in check.stderr

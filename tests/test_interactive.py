@@ -26,7 +26,7 @@ CLEAR = "\x15"  # ctrl-u: clears the line, so typing replaces the default
 QUESTIONS = [
     (name, spec)
     for name, spec in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
-    if not name.startswith("_")
+    if not name.startswith("_") and spec.get("when") is not False  # computed, never asked
 ]
 
 
@@ -42,18 +42,19 @@ def prompt(spec) -> str:
     return re.escape(" ".join(spec["help"].split())[:30])
 
 
-def run_copier(args, replies, *, cwd=None, skipped=()):
+def run_copier(args, replies, *, cwd=None, skipped=(), columns=200):
     """Run `copier ARGS` in a terminal and answer every question it asks.
 
     `replies` maps a question to the keys to type (strings) and the things to wait
     for in between (`See`); a question without a reply gets Enter, its default.
     `skipped` names the questions that must not be asked at all. Returns the
-    transcript and the exit status.
+    transcript and the exit status. `columns` is the terminal's width: prompt_toolkit
+    cuts what does not fit, so only what a person would see can be waited for.
     """
     child = pexpect.spawn(
         sys.executable, ["-m", "copier", *args], cwd=cwd,
-        env={**os.environ, "TERM": "xterm", "COLUMNS": "200", "LINES": "50"},
-        encoding="utf-8", timeout=30, dimensions=(50, 200),
+        env={**os.environ, "TERM": "xterm", "COLUMNS": str(columns), "LINES": "50"},
+        encoding="utf-8", timeout=30, dimensions=(50, columns),
     )
     child.logfile_read = transcript = io.StringIO()
     try:
@@ -89,7 +90,7 @@ def test_copy_picks_a_framework_and_fixes_a_bad_name(template, tmp_path):
     transcript, status = run_copier(
         ["copy", "--trust", "--vcs-ref", "HEAD", str(template), str(dst)],
         {
-            "project_name": [CLEAR + "ShopAPI", See("has capital letters"), See("Use 'shopapi'"),
+            "project_name": [CLEAR + "ShopAPI", See("Lowercase only"), See("use 'shopapi'"),
                              CLEAR + "shop-api" + ENTER],
             "framework": [See("Express 5"), See("Fastify 5"), See("Koa 3"), DOWN, ENTER],
         },
@@ -118,10 +119,11 @@ def test_copy_explains_each_bad_answer(template, tmp_path):
     transcript, status = run_copier(
         ["copy", "--trust", "--vcs-ref", "HEAD", str(template), str(dst)],
         {
-            "project_name": [CLEAR + "My App", See("contains spaces"), CLEAR + "shop-api" + ENTER],
+            "project_name": [CLEAR + "My App", See("No spaces"),
+                             CLEAR + "shop-api" + ENTER],
             "framework": [See("Koa 3"), ENTER],
             "posthog_host": [DOWN, DOWN, ENTER],  # custom
-            "posthog_custom_host": ["http://ph.example.com", See("plain http://"),
+            "posthog_custom_host": ["http://ph.example.com", See("Use https://, not http://"),
                                     CLEAR + "https://ph.example.com" + ENTER],
             "posthog_project_token": ["phc_typedsecret" + ENTER],
             "port": [CLEAR + "70000", See("out of range"), CLEAR + "8080" + ENTER],
@@ -134,6 +136,28 @@ def test_copy_explains_each_bad_answer(template, tmp_path):
     assert pkg["name"] == "shop-api"
     assert pkg["config"] == {"port": 8080, "posthogHost": "https://ph.example.com"}
     assert "POSTHOG_PROJECT_TOKEN=phc_typedsecret" in (dst / ".env").read_text()
+
+
+def test_at_80_columns_the_visible_line_holds_the_fix(template, tmp_path):
+    """The error shows on one line, cut at the terminal's width: at 80 columns the
+    fix must be on it, and typing what it suggests must be accepted."""
+    dst = tmp_path / "narrow"
+    transcript, status = run_copier(
+        ["copy", "--trust", "--vcs-ref", "HEAD", str(template), str(dst)],
+        {
+            "project_name": [CLEAR + "My App!-", See("use 'my-app'"), CLEAR + "my-app" + ENTER],
+            "posthog_host": [DOWN, DOWN, ENTER],  # custom
+            "posthog_custom_host": ["https://ph.example.com/ingest/?x=1",
+                                    See("Drop the ?query/#fragment"),
+                                    CLEAR + "https://ph.example.com/ingest/" + ENTER],
+            "port": [CLEAR + "70000", See("use 3000"), CLEAR + "3000" + ENTER],
+        },
+        columns=80,
+    )
+    assert status == 0, transcript[-3000:]
+    pkg = package_json(dst)
+    assert pkg["name"] == "my-app"
+    assert pkg["config"]["posthogHost"] == "https://ph.example.com/ingest"
 
 
 def test_update_asks_again_but_never_for_the_key(template, tmp_path):

@@ -1,7 +1,7 @@
 """`copier update` across tagged releases, with the edits real users make.
 
-Each test generates a project from a throwaway template repository with real PEP 440
-tags (see releases.py), commits, changes it the way its owners would, updates as the
+Each test generates a project from a throwaway template repository holding the real
+releases, by their tags, and the working tree as the next version (see releases.py), commits, changes it the way its owners would, updates as the
 README says, and compares the result with what it must be: a fresh render of the
 new version with the same edits made to it. Equality of whole trees shows at once
 that the template's changes arrived, that every user edit survived, and that
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -20,8 +21,13 @@ import yaml
 
 from helpers import ROOT, git, package_json
 from releases import (
-    NEW,
+    FETCH_TAGS,
+    NEXT,
     OLD,
+    PREVIOUS,
+    RELEASED,
+    missing_tags,
+    require_tags,
     build_releases,
     clone,
     commit_all,
@@ -39,11 +45,13 @@ TOKEN = "phc_update_test_token"
 US = "https://us.i.posthog.com"
 EU = "https://eu.i.posthog.com"
 MIGRATION = ROOT / "hooks" / "migrations" / "v0_2_0_env_defaults.py"
+_major, _minor, _patch = map(int, NEXT.split("."))
+AFTER_NEXT = f"{_major}.{_minor}.{_patch + 1}"  # a release made after NEXT, in a clone
 
 
 @pytest.fixture(scope="session")
 def releases(tmp_path_factory):
-    """The template as releases v0.1.0 and v0.2.0 (read-only: clone it to add more)."""
+    """The template's real releases and the working tree as NEXT (read-only: clone it to add more)."""
     return build_releases(tmp_path_factory.mktemp("releases") / "copier-posthog-node")
 
 
@@ -143,11 +151,11 @@ def test_update_across_releases_keeps_every_user_edit(releases, tmp_path):
     commit_all(project, "Our work")
 
     assert json.loads(copier("check-update", "--output-format", "json", cwd=project).stdout) \
-        == {"update_available": True, "current_version": OLD, "latest_version": NEW}
+        == {"update_available": True, "current_version": OLD, "latest_version": NEXT}
     result = update(project)
-    assert f"Updating to template version {NEW}" in result.stderr
+    assert f"Updating to template version {NEXT}" in result.stderr
 
-    expected = render(releases, tmp_path / "expected", NEW, **answers)
+    expected = render(releases, tmp_path / "expected", NEXT, **answers)
     make_user_edits(expected)
     assert differences(project, expected, ignore={".env"}) == []
     assert_clean_merge(project)
@@ -161,13 +169,13 @@ def test_update_across_releases_keeps_every_user_edit(releases, tmp_path):
     assert "plan: 'free'" in (project / "src" / "analytics.js").read_text()
     assert "## Deployment" in (project / "README.md").read_text()
     assert not (project / ".nvmrc").exists()
-    # 0.2.0's new question, answered with its default: the browser page arrived.
+    # 0.2.0's question, new to a 0.1.0 project, answered with its default: the page arrived.
     assert (project / "public").is_dir() and answers_of(project)["frontend"] is True
 
     # .env is the user's: not a byte changed, key not asked for, not recorded.
     assert env.read_bytes() == env_before
     recorded = answers_of(project)
-    assert recorded["_commit"] == f"v{NEW}" and recorded["port"] == 4000
+    assert recorded["_commit"] == f"v{NEXT}" and recorded["port"] == 4000
     assert "posthog_project_token" not in recorded
     assert TOKEN not in (project / ".copier-answers.yml").read_text()
     # The 0.2.0 migration read .env (which 0.1.0 wrote with POSTHOG_HOST) and said so.
@@ -175,13 +183,27 @@ def test_update_across_releases_keeps_every_user_edit(releases, tmp_path):
 
     # Nothing committed behind the user's back: the update waits for review.
     assert git(project, "rev-list", "--count", "HEAD").strip() == "2"
-    commit_all(project, f"Update the template to {NEW}")
+    commit_all(project, f"Update the template to {NEXT}")
 
     # Updating again is a no-op: same version, same files, no migration again.
     again = update(project)
-    assert f"Keeping template version {NEW}" in again.stderr
+    assert f"Keeping template version {NEXT}" in again.stderr
     assert "repeats the default" not in again.stderr
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_update_from_the_previous_release_keeps_every_user_edit(releases, tmp_path):
+    """The update users of the newest release will run next."""
+    answers = {"project_name": "shop-api", "framework": "fastify"}
+    project = generate(releases, tmp_path / "shop-api", PREVIOUS, **answers)
+    make_user_edits(project)
+    commit_all(project, "Our work")
+    update(project)
+    expected = render(releases, tmp_path / "expected", NEXT, **answers)
+    make_user_edits(expected)
+    assert differences(project, expected) == []
+    assert_clean_merge(project)
+    assert answers_of(project)["_commit"] == f"v{NEXT}"
 
 
 def test_update_from_a_project_without_env(releases, tmp_path):
@@ -192,21 +214,21 @@ def test_update_from_a_project_without_env(releases, tmp_path):
     result = update(project)
     assert not (project / ".env").exists()
     assert "Template 0.2.0" not in result.stderr
-    expected = render(releases, tmp_path / "expected", NEW)
+    expected = render(releases, tmp_path / "expected", NEXT)
     make_user_edits(expected, [add_a_route])
     assert differences(project, expected) == []
     assert_clean_merge(project)
 
 
 def test_update_from_0_1_0_can_decline_the_new_question(releases, tmp_path):
-    """0.2.0 asks `frontend`; --defaults says yes (as checked above), --data says no."""
+    """Since 0.2.0 `frontend` is asked; --defaults says yes (as checked above), --data says no."""
     project = generate(releases, tmp_path / "app", OLD)
     assert not (project / "public").exists()
     assert "frontend" not in answers_of(project)
     make_user_edits(project)
     commit_all(project, "Our work")
     update(project, "--data", "frontend=false")
-    expected = render(releases, tmp_path / "expected", NEW, frontend=False)
+    expected = render(releases, tmp_path / "expected", NEXT, frontend=False)
     make_user_edits(expected)
     assert differences(project, expected) == []
     assert_clean_merge(project)
@@ -297,7 +319,7 @@ def test_update_without_defaults_and_without_a_terminal_fails_clearly(releases, 
     ids=["port", "eu-cloud", "custom-host"],
 )
 def test_changing_an_answer_through_update(releases, tmp_path, change, port, host):
-    project = generate(releases, tmp_path / "app", NEW)
+    project = generate(releases, tmp_path / "app", NEXT)
     make_user_edits(project)
     # The README's quick start: .env is a copy of .env.example with the key filled in.
     env = project / ".env"
@@ -310,7 +332,7 @@ def test_changing_an_answer_through_update(releases, tmp_path, change, port, hos
     data = [arg for key, value in change.items() for arg in ("--data", f"{key}={value}")]
     update(project, *data)
 
-    expected = render(releases, tmp_path / "expected", NEW, **change)
+    expected = render(releases, tmp_path / "expected", NEXT, **change)
     make_user_edits(expected)
     assert differences(project, expected, ignore={".env"}) == []
     assert_clean_merge(project)
@@ -346,13 +368,13 @@ def test_switching_framework_keeps_framework_free_edits(releases, tmp_path, fram
     """What the README promises: src/app.js, the dependencies and the README's wiring
     section follow the new framework; routes, events and everything else keep the
     owners' edits, without conflicts."""
-    project = generate(releases, tmp_path / "app", NEW)
+    project = generate(releases, tmp_path / "app", NEXT)
     make_user_edits(project)
     commit_all(project, "Our work")
 
     update(project, "--data", f"framework={framework}")
 
-    expected = render(releases, tmp_path / "expected", NEW, framework=framework)
+    expected = render(releases, tmp_path / "expected", NEXT, framework=framework)
     make_user_edits(expected)
     assert differences(project, expected) == []
     assert_clean_merge(project)
@@ -362,7 +384,7 @@ def test_switching_framework_keeps_framework_free_edits(releases, tmp_path, fram
 
 def test_switching_framework_conflicts_where_the_adapter_was_edited(releases, tmp_path):
     """Edits to src/app.js, the one framework-specific file, must be ported by hand."""
-    project = generate(releases, tmp_path / "app", NEW)
+    project = generate(releases, tmp_path / "app", NEXT)
     app = project / "src" / "app.js"
     replace_once(app, "import express from 'express';\n",
                  "import express from 'express';\nimport helmet from 'helmet';\n")
@@ -382,7 +404,7 @@ def test_switching_framework_conflicts_where_the_adapter_was_edited(releases, tm
 
 def test_vcs_ref_tries_unreleased_changes(releases, tmp_path):
     template = clone(releases, tmp_path / "template")
-    project = generate(template, tmp_path / "app", NEW)
+    project = generate(template, tmp_path / "app", NEXT)
     make_user_edits(project, [add_a_route])
     commit_all(project, "Our route")
 
@@ -396,22 +418,22 @@ def test_vcs_ref_tries_unreleased_changes(releases, tmp_path):
     # --vcs-ref picks the unreleased commit; git reset --hard undoes it before committing.
     update(project, "--vcs-ref", "main")
     assert "# Unreleased" in (project / ".env.example").read_text()
-    assert answers_of(project)["_commit"].startswith(f"v{NEW}-1-g")
+    assert answers_of(project)["_commit"].startswith(f"v{NEXT}-1-g")
     assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
     git(project, "reset", "--quiet", "--hard")
-    assert answers_of(project)["_commit"] == f"v{NEW}"
+    assert answers_of(project)["_commit"] == f"v{NEXT}"
     assert git(project, "status", "--porcelain") == ""
 
-    # Committed, the project stays on that commit: Copier does not go back to v0.2.0.
+    # Committed, the project stays on that commit: Copier does not go back to the release.
     update(project, "--vcs-ref", "main")
     commit_all(project, "Try main")
     refused = update(project, check=False)
     assert refused.returncode != 0 and "Downgrades are not supported" in refused.stderr
 
     # Once released, the plain update takes it.
-    release(template, "0.2.1")
+    release(template, AFTER_NEXT)
     update(project)
-    assert answers_of(project)["_commit"] == "v0.2.1"
+    assert answers_of(project)["_commit"] == f"v{AFTER_NEXT}"
     assert "# Unreleased" in (project / ".env.example").read_text()
     assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
 
@@ -420,13 +442,14 @@ def test_vcs_ref_tries_unreleased_changes(releases, tmp_path):
 
 
 def test_migration_runs_only_when_crossing_its_version(releases, tmp_path):
-    """From 0.2.0 to 0.2.1 the 0.2.0 migration stays quiet, even with a pinned .env."""
+    """From NEXT to the release after it the 0.2.0 migration stays quiet, even with a pinned .env."""
     template = clone(releases, tmp_path / "template")
-    project = generate(template, tmp_path / "app", NEW)
+    project = generate(template, tmp_path / "app", NEXT)
     (project / ".env").write_text("PORT=3000\n")
-    release(template, "0.2.1", lambda repo: (repo / "template" / ".nvmrc").write_text("lts/*\n"))
+    release(template, AFTER_NEXT,
+            lambda repo: (repo / "template" / ".nvmrc").write_text("lts/*\n"))
     result = update(project)
-    assert answers_of(project)["_commit"] == "v0.2.1"
+    assert answers_of(project)["_commit"] == f"v{AFTER_NEXT}"
     assert "Template 0.2.0" not in result.stderr
 
 
@@ -460,16 +483,16 @@ def test_migration_script_is_read_only_idempotent_and_safe(tmp_path):
 
 def test_migration_is_declared_for_its_version():
     config = yaml.safe_load((ROOT / "copier.yml").read_text())
-    [migration] = [m for m in config["_migrations"] if m["version"] == NEW]
+    [migration] = [m for m in config["_migrations"] if m["version"] == "0.2.0"]
     assert "hooks/migrations/v0_2_0_env_defaults.py" in " ".join(migration["command"])
     assert "_stage == 'after'" in migration["when"]
     changelog = (ROOT / "CHANGELOG.md").read_text()
-    assert f"\n## {NEW}" in changelog and f"\n## {OLD}" in changelog
+    assert "\n## 0.2.0 (" in changelog and f"\n## {OLD} (" in changelog
 
 
 def test_a_key_given_to_update_only_fills_a_missing_env(releases, tmp_path):
     """`--data posthog_project_token=...` on update writes .env only where there is none."""
-    project = generate(releases, tmp_path / "app", NEW)
+    project = generate(releases, tmp_path / "app", NEXT)
     update(project, "--data", f"posthog_project_token={TOKEN}")
     env = project / ".env"
     assert f"POSTHOG_PROJECT_TOKEN={TOKEN}\n" in env.read_text()
@@ -479,3 +502,26 @@ def test_a_key_given_to_update_only_fills_a_missing_env(releases, tmp_path):
     before = env.read_bytes()
     update(project, "--data", "posthog_project_token=phc_another")
     assert env.read_bytes() == before
+
+
+# --- The release tags ------------------------------------------------------------------
+
+
+def test_every_released_version_in_the_changelog_is_a_tag():
+    """`## X.Y.Z (date)` in CHANGELOG.md means an annotated tag vX.Y.Z exists."""
+    assert OLD in RELEASED and "0.2.0" in RELEASED
+    require_tags()  # fails, saying to fetch the tags, in a clone without them
+    for version in RELEASED:
+        kind = git(ROOT, "cat-file", "-t", f"refs/tags/v{version}").strip()
+        assert kind == "tag", f"v{version} is a lightweight tag: releases are annotated tags"
+    # ...and no release tag lacks its CHANGELOG heading.
+    tags = git(ROOT, "tag", "--list", "v*").split()
+    released = {f"v{v}" for v in RELEASED}
+    assert [t for t in tags if re.fullmatch(r"v\d+\.\d+\.\d+", t) and t not in released] == []
+
+
+def test_a_missing_tag_fails_and_says_to_fetch_tags():
+    assert missing_tags(["99.0.0"]) == ["v99.0.0"]
+    with pytest.raises(AssertionError, match=r"v99\.0\.0 missing.*Fetch the tags: git fetch --tags"):
+        require_tags(["99.0.0"])
+    assert "git fetch --unshallow --tags" in FETCH_TAGS

@@ -12,32 +12,34 @@ import pytest
 from copier import run_copy
 
 from helpers import copier_error, package_json
+from validators import VISIBLE, first_clause, suggestion, validate, visible_line
 
 # --- project_name -----------------------------------------------------------
 
 BAD_NAMES = [
-    ("My-App", ["capital letters", "lowercase", "'my-app'"]),
-    ("MYAPP", ["capital letters", "'myapp'"]),
-    ("my app", ["contains spaces", "Use hyphens", "'my-app'"]),
-    (" my-app", ["starts or ends with a space"]),
-    ("my-app ", ["starts or ends with a space"]),
-    ("a" * 215, ["215 characters", "at most 214"]),
-    (".hidden", ["cannot start with a dot or an underscore"]),
-    ("_private", ["cannot start with a dot or an underscore"]),
-    ("@acme/.hidden", ["cannot start with a dot or an underscore"]),
-    ("-dash", ["starts with a hyphen"]),
-    ("", ["empty"]),
-    ("caf\u00e9", ["characters npm refuses", "\u00e9", "part of URLs"]),
-    ("my$app", ["characters npm refuses", "$"]),
-    ("crazy!", ["characters npm refuses", "!"]),
-    ("my:app", ["characters npm refuses", ":"]),
-    ("a/b", ["scoped form '@scope/name'"]),
-    ("@acme", ["scoped form '@scope/name'"]),
-    ("@acme/", ["scoped form '@scope/name'"]),
-    ("node_modules", ["npm reserves"]),
-    ("favicon.ico", ["npm reserves"]),
-    ("http", ["Node.js core module", "'http-app'"]),
-    ("fs", ["Node.js core module"]),
+    ("My-App", ["Lowercase only", "capital letters", "use 'my-app'"]),
+    ("MYAPP", ["Lowercase only", "use 'myapp'"]),
+    ("my app", ["No spaces", "use 'my-app'"]),
+    ("My App!-", ["No spaces", "use 'my-app'"]),
+    (" my-app", ["Spaces around it", "use 'my-app'"]),
+    ("my-app ", ["Spaces around it", "use 'my-app'"]),
+    ("a" * 215, ["Too long", "214 characters at most", "(it has 215)"]),
+    (".hidden", ["cannot start with a dot or an underscore", "use 'hidden'"]),
+    ("_private", ["cannot start with a dot or an underscore", "use 'private'"]),
+    ("@acme/.hidden", ["cannot start with a dot or an underscore", "use '@acme/hidden'"]),
+    ("-dash", ["Leading -", "use 'dash'"]),
+    ("", ["Empty", "use 'my-app'"]),
+    ("caf\u00e9", ["No \u00e9 allowed", "use 'caf'", "part of URLs"]),
+    ("my$app", ["No $ allowed", "use 'my-app'"]),
+    ("crazy!", ["No ! allowed", "use 'crazy'"]),
+    ("my:app", ["No : allowed", "use 'my-app'"]),
+    ("a/b", ["scoped form '@scope/name'", "use 'a-b'"]),
+    ("@acme", ["scoped form '@scope/name'", "use 'acme'"]),
+    ("@acme/", ["scoped form '@scope/name'", "use '@acme/app'"]),
+    ("node_modules", ["Reserved by npm", "use 'node_modules-app'"]),
+    ("favicon.ico", ["Reserved by npm", "use 'favicon.ico-app'"]),
+    ("http", ["Node.js core module", "use 'http-app'"]),
+    ("fs", ["Node.js core module", "use 'fs-app'"]),
 ]
 
 GOOD_NAMES = [
@@ -61,6 +63,37 @@ def test_bad_project_name_refused(render, name, fragments):
     assert "Validation error for question 'project_name'" in message
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+# Names people type, each wrong in one or several ways at once.
+MORE_BAD_NAMES = [
+    "My App!-", "  My  App  ", "Hello World", "_My_App_", ".Config", "--x--", "-", ".", "_",
+    "!!!", "caf\u00e9 cr\u00e8me", "\u00e9", "my app/v2", "@My Org/My App", "@/x", "@acme/",
+    "@acme/_x", "@_acme/x", "@@acme/x", "a//b", "a/b/c", "HTTP", "Node_Modules",
+    "favicon.ico/", "x" * 300, "X" * 300, "My App " + "y" * 220, "tab\there", "a\nb",
+    "emoji\U0001f600app", "100%", "q?x", "(paren)", "\"quoted\"", "it's",
+]
+
+
+@pytest.mark.parametrize("name", [n for n, _ in BAD_NAMES] + MORE_BAD_NAMES, ids=repr)
+def test_each_name_message_shows_problem_and_fix_first_and_its_fix_is_valid(name):
+    message = validate("project_name", name)
+    assert message, f"{name!r} was accepted"
+    seen = visible_line("project_name", message)
+    assert first_clause(message) in seen, f"the problem is cut at 80 columns: {seen!r}"
+    fix = suggestion(message)
+    if fix is None:  # only where the fix is an instruction, not a value
+        assert "Too long; shorten it" in seen, message
+        return
+    assert message.index(f"use '{fix}'") <= VISIBLE - len(f"use '{fix}'") or len(fix) > 40, message
+    if len(fix) <= 10:  # a short name is whole on the line a terminal shows
+        assert f"use '{fix}'" in seen, f"the fix is cut at 80 columns: {seen!r}"
+    assert validate("project_name", fix) == "", f"suggested {fix!r} is refused: {message!r}"
+
+
+@pytest.mark.parametrize("name", GOOD_NAMES, ids=[n[:30] for n in GOOD_NAMES])
+def test_good_name_passes_the_direct_check(name):
+    assert validate("project_name", name) == ""
 
 
 @pytest.mark.parametrize("name", GOOD_NAMES, ids=[n[:30] for n in GOOD_NAMES])
@@ -114,8 +147,9 @@ def test_name_rules_agree_with_npm(render):
 def test_bad_port_refused(render, port):
     message = copier_error(render(port=port))
     assert "Validation error for question 'port'" in message
-    assert f"Port {port} is out of range" in message
+    assert f"Port {port} out of range; use 3000" in message
     assert "1 to 65535" in message
+    assert validate("port", port).index("use 3000") < VISIBLE
 
 
 @pytest.mark.parametrize("port", [1, 80, 3000, 65535])
@@ -132,26 +166,27 @@ def test_port_must_be_a_number(render):
 # --- posthog_custom_host ----------------------------------------------------
 
 BAD_HOSTS = [
-    ("", ["A URL is required", "https://posthog.example.com"]),
-    ("https://ph.example.com/ingest", ["path, query or fragment", "use https://ph.example.com"]),
-    ("https://ph.example.com/", ["path, query or fragment", "use https://ph.example.com"]),
-    ("https://ph.example.com?x=1", ["path, query or fragment", "use https://ph.example.com"]),
-    ("https://ph.example.com#top", ["path, query or fragment"]),
-    ("ftp://ph.example.com", ["must start with https://", "https://ph.example.com"]),
-    ("ph.example.com", ["must start with https://", "https://ph.example.com"]),
-    ("HTTPS://ph.example.com", ["must start with https://"]),
-    ("http://ph.example.com", ["plain http://", "unencrypted", "Use https://ph.example.com"]),
-    ("http://10.0.0.5:8000", ["plain http://", "Use https://10.0.0.5:8000"]),
-    ("http://localhost.evil.com", ["plain http://"]),
-    ("https://ph.example.com x", ["contains spaces"]),
-    (" https://ph.example.com", ["contains spaces"]),
-    ("https://user:pw@ph.example.com", ["user name or password", "use https://ph.example.com"]),
-    ("https://ph.example.com:99999", ["out of range"]),
+    ("", ["Required", "https://posthog.example.com"]),
+    ("https://ph.example.com?x=1", ["Drop the ?query/#fragment", "use 'https://ph.example.com'"]),
+    ("https://ph.example.com/ingest/?x=1", ["Drop the ?query", "use 'https://ph.example.com/ingest'"]),
+    ("https://ph.example.com#top", ["Drop the ?query/#fragment", "use 'https://ph.example.com'"]),
+    ("ftp://ph.example.com", ["Start with https://", "use 'https://ph.example.com'"]),
+    ("ph.example.com", ["Start with https://", "use 'https://ph.example.com'"]),
+    ("HTTPS://ph.example.com", ["Start with https://", "use 'https://ph.example.com'"]),
+    ("http://ph.example.com", ["Use https://, not http://", "use 'https://ph.example.com'"]),
+    ("http://ph.example.com/ingest", ["Use https://, not http://", "use 'https://ph.example.com/ingest'"]),
+    ("http://10.0.0.5:8000", ["Use https://, not http://", "use 'https://10.0.0.5:8000'"]),
+    ("http://localhost.evil.com", ["Use https://, not http://", "unencrypted"]),
+    ("https://ph.example.com x", ["Remove the spaces"]),
+    (" https://ph.example.com", ["Remove the spaces", "use 'https://ph.example.com'"]),
+    ("https://user:pw@ph.example.com", ["Drop the user:password@", "use 'https://ph.example.com'"]),
+    ("https://ph.example.com:99999", ["out of range", "use 'https://ph.example.com'"]),
     ("https://ph.example.com:0", ["out of range"]),
-    ("https://ph_example.com", ["not a valid host name"]),
-    ("https://", ["not a valid host name"]),
-    ("https://ph.example.com:", ["not a valid host name"]),
-    ("https://-ph.example.com", ["not a valid host name"]),
+    ("https://ph.example.com/a<b>", ["Bad characters in the path", "use 'https://ph.example.com/ab'"]),
+    ("https://ph_example.com", ["Bad host name"]),
+    ("https://", ["Bad host name"]),
+    ("https://ph.example.com:", ["Bad host name"]),
+    ("https://-ph.example.com", ["Bad host name"]),
 ]
 
 GOOD_HOSTS = [
@@ -165,6 +200,10 @@ GOOD_HOSTS = [
     "http://127.0.0.1:8010",
     "http://127.1.2.3",
     "http://[::1]:8000",
+    # Path-prefix reverse proxies, which posthog-node supports.
+    "https://example.com/ingest",
+    "https://example.com/a/b-c_d.e~f",
+    "http://localhost:8010/relay",
 ]
 
 
@@ -176,11 +215,47 @@ def test_bad_custom_host_refused(render, host, fragments):
         assert fragment in message, f"{fragment!r} not in {message!r}"
 
 
+@pytest.mark.parametrize("host", [h for h, _ in BAD_HOSTS], ids=repr)
+def test_each_host_message_shows_problem_and_fix_first_and_its_fix_is_valid(host):
+    message = validate("posthog_custom_host", host)
+    seen = visible_line("posthog_custom_host", message)
+    # The problem, said as what to do ("Drop the ?query/#fragment"), shows at 80 columns.
+    assert first_clause(message) in seen, f"cut at 80 columns: {seen!r}"
+    fix = suggestion(message)
+    if fix is None:  # a host name cannot be guessed: the message gives an example
+        assert "posthog.example.com" in message[:VISIBLE], message
+        return
+    assert message.index(f"use '{fix}'") <= VISIBLE - 6, message
+    assert validate("posthog_custom_host", fix) == "", f"suggested {fix!r} is refused"
+
+
+@pytest.mark.parametrize("question, value", [
+    ("port", 0), ("port", 70000), ("posthog_project_token", "phx_x"),
+    ("posthog_project_token", "phc_a b"), ("posthog_project_token", "phc_'x'"),
+])
+def test_other_messages_show_their_problem_at_80_columns(question, value):
+    message = validate(question, value)
+    assert message and first_clause(message) in visible_line(question, message), message
+
+
 @pytest.mark.parametrize("host", GOOD_HOSTS)
 def test_good_custom_host_accepted(render, host):
     result = render(posthog_host="custom", posthog_custom_host=host)
     assert result.exit_code == 0, result.exception
     assert package_json(result.project_dir)["config"]["posthogHost"] == host
+
+
+@pytest.mark.parametrize("host", ["https://example.com/ingest/", "https://example.com/ingest//",
+                                  "https://ph.example.com/"])
+def test_a_trailing_slash_is_dropped(render, host):
+    result = render(posthog_host="custom", posthog_custom_host=host)
+    assert result.exit_code == 0, result.exception
+    url = host.rstrip("/")
+    project = result.project_dir
+    assert package_json(project)["config"]["posthogHost"] == url
+    assert f"# POSTHOG_HOST={url}\n" in (project / ".env.example").read_text()
+    assert f"`{url}`" in (project / "README.md").read_text()
+    assert "posthog_host_url" not in (project / ".copier-answers.yml").read_text()
 
 
 def test_custom_host_required_with_defaults(render):
@@ -195,10 +270,10 @@ def test_custom_host_required_with_defaults(render):
 @pytest.mark.parametrize(
     "token,fragment",
     [
-        ("phx_personalkey", "personal API key"),
-        ("phc_abc def", "spaces or line breaks"),
-        ("phc_abc\n", "spaces or line breaks"),
-        ('phc_"abc"', "quotes"),
+        ("phx_personalkey", "Personal key (phx_)"),
+        ("phc_abc def", "Spaces in the key"),
+        ("phc_abc\n", "without spaces or line breaks"),
+        ('phc_"abc"', "Has quotes"),
     ],
 )
 def test_bad_token_refused_as_data(template, tmp_path, token, fragment):
