@@ -66,13 +66,13 @@ describe('npm run posthog:check', { concurrency: true }, () => {
     ['sk_live_0123456789', /secret key/],
   ]) {
     it(`refuses ${key.split('_')[0]}_... keys before sending anything`, async () => {
-      const before = sink.requests.length;
       const { code, stdout, stderr } = await runCheck({ POSTHOG_PROJECT_TOKEN: key, POSTHOG_HOST: sink.url });
       assert.equal(code, 1, stdout);
       assert.match(stderr, kind);
       assert.match(stderr, /phc_/);
       assert.ok(!stderr.includes(key), 'the key itself is not printed');
-      assert.equal(sink.requests.length, before, 'nothing was sent with it');
+      const sentWithIt = sink.requests.filter((request) => JSON.stringify(request.body ?? '').includes(key));
+      assert.deepEqual(sentWithIt, [], 'nothing was sent with it');
     });
   }
 
@@ -159,7 +159,8 @@ describe('capture sink', { concurrency: true }, () => {
       // What posthog-js does with it: run it, then read window._POSTHOG_REMOTE_CONFIG[token].config.
       const window = {};
       runInNewContext(await script.text(), { window });
-      const { config, siteApps } = window._POSTHOG_REMOTE_CONFIG.phc_page;
+      // Through JSON: objects made in the vm's realm are not deepEqual to this realm's.
+      const { config, siteApps } = JSON.parse(JSON.stringify(window._POSTHOG_REMOTE_CONFIG.phc_page));
       assert.equal(config.token, 'phc_page');
       assert.equal(config.hasFeatureFlags, true);
       assert.equal(config.sessionRecording, false, 'nothing the sink cannot stand in for');
