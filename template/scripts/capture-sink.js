@@ -6,6 +6,9 @@
 import { createServer } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -18,6 +21,12 @@ const CAPTURE_V1_PATH = '/i/v1/analytics/events'; // posthog-node with POSTHOG_C
 const FLAGS_PATHS = new Set(['/flags', '/decide']);
 // posthog-node with a secret key polls this for local evaluation.
 const DEFINITIONS_PATH = '/flags/definitions';
+// posthog-js in the browser also asks for its remote config (JSON, or a script
+// that stores it in window._POSTHOG_REMOTE_CONFIG) and may load extension
+// scripts (/static/<name>.js, /static/<version>/<name>.js) from the same host.
+const REMOTE_CONFIG_PATH = /^\/array\/([^/]+)\/config(\.js)?$/;
+const STATIC_SCRIPT_PATH = /^\/static\/(?:[\w.-]+\/)?([\w-]+(?:\.[\w-]+)*\.js)$/;
+const EMPTY_LISTS = { '/api/surveys': { surveys: [] }, '/api/web_experiments': { experiments: [] } };
 
 // How the sink answers while PostHog is "down", for outage drills.
 const OUTAGES = {
@@ -67,6 +76,8 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
   server.on('clientError', (_error, socket) => socket.destroy());
 
   async function handle(req, res) {
+    // Marks every answer as the stand-in's: npm run posthog:check reads it.
+    res.setHeader('x-posthog-stand-in', 'capture-sink');
     // posthog-js calls from the page's origin, not the sink's: allow it, as PostHog
     // does, and answer the preflight of its JSON requests (kept out of the log).
     if (req.headers.origin) {
@@ -102,6 +113,14 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
       entry.status = status;
       send(res, status, payload);
     };
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const asset = await browserAsset(path, url.searchParams, flagsFor);
+      if (asset) {
+        entry.status = asset.status;
+        res.writeHead(asset.status, { 'content-type': asset.type, 'content-length': Buffer.byteLength(asset.body) });
+        return res.end(req.method === 'HEAD' ? undefined : asset.body);
+      }
+    }
     const isCapture = CAPTURE_PATHS.has(path) || path === CAPTURE_V1_PATH;
     const isFlags = FLAGS_PATHS.has(path);
     if (path === DEFINITIONS_PATH) {
@@ -373,6 +392,66 @@ function definitionsResponse(flagMap) {
     };
   });
   return { flags, group_type_mapping: {}, cohorts: {} };
+}
+
+/**
+ * What posthog-js loads besides capture and flags, as PostHog's servers
+ * answer it; null for anything else. Remote config turns off what the sink
+ * cannot stand in for (session recording, surveys, heatmaps), so the browser
+ * console stays clean and the page's own events come through.
+ */
+async function browserAsset(path, query, flagsFor) {
+  const config = REMOTE_CONFIG_PATH.exec(path);
+  if (config) {
+    const token = decodeURIComponent(config[1]);
+    const body = remoteConfig(token, Object.keys(flagsFor('', {}) ?? {}).length > 0);
+    if (!config[2]) return { status: 200, type: 'application/json', body: JSON.stringify(body) };
+    const script =
+      'window._POSTHOG_REMOTE_CONFIG = window._POSTHOG_REMOTE_CONFIG || {};\n' +
+      `window._POSTHOG_REMOTE_CONFIG[${JSON.stringify(token)}] = ${JSON.stringify({ config: body, siteApps: [] })};\n`;
+    return { status: 200, type: 'text/javascript; charset=utf-8', body: script };
+  }
+  if (EMPTY_LISTS[path]) return { status: 200, type: 'application/json', body: JSON.stringify(EMPTY_LISTS[path]) };
+  const script = STATIC_SCRIPT_PATH.exec(path);
+  if (script) {
+    // The project's own posthog-js has every extension bundle, at the version the page runs.
+    const text = await readPostHogJsFile(script[1]);
+    if (text !== null) return { status: 200, type: 'text/javascript; charset=utf-8', body: text };
+    return { status: 404, type: 'text/javascript; charset=utf-8', body: `/* ${script[1]}: not in this project's posthog-js */\n` };
+  }
+  return null;
+}
+
+function remoteConfig(token, hasFeatureFlags) {
+  return {
+    token,
+    supportedCompression: ['gzip', 'gzip-js'],
+    hasFeatureFlags,
+    captureDeadClicks: false,
+    capturePerformance: false,
+    autocapture_opt_out: false,
+    autocaptureExceptions: false,
+    analytics: { endpoint: '/i/v0/e/' },
+    elementsChainAsString: true,
+    sessionRecording: false,
+    heatmaps: false,
+    surveys: false,
+    defaultIdentifiedOnly: true,
+    siteApps: [],
+  };
+}
+
+let postHogJsDist;
+async function readPostHogJsFile(name) {
+  if (postHogJsDist === undefined) {
+    try {
+      postHogJsDist = dirname(createRequire(import.meta.url).resolve('posthog-js/dist/module.full.js'));
+    } catch {
+      postHogJsDist = null; // a project without the browser page has no posthog-js
+    }
+  }
+  if (!postHogJsDist) return null;
+  return readFile(join(postHogJsDist, name), 'utf8').catch(() => null);
 }
 
 // The /flags?v=2 shape; featureFlags is kept for older clients reading v1.

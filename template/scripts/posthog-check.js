@@ -28,8 +28,19 @@ if (!apiKey) {
   );
 }
 
+const tokenProblem = problemWithToken(apiKey);
+if (tokenProblem) fail(tokenProblem);
+
+// The local stand-in (npm run posthog:inspect) marks its answers, so the
+// check can tell it apart from PostHog without a request of its own.
+let standIn = false;
 const posthog = new PostHog(apiKey, {
   host,
+  fetch: async (url, options) => {
+    const res = await fetch(url, options);
+    if (res.headers.get('x-posthog-stand-in')) standIn = true;
+    return res;
+  },
   flushAt: 1,
   flushInterval: 0,
   // A check should fail in seconds, not retry for the better part of a minute.
@@ -59,8 +70,30 @@ await posthog.shutdown();
 const failure = captureError ?? flagsError;
 if (failure) fail(await explain(failure, captureError ? 'send the test event' : 'load feature flags'));
 
-console.log(`✓ PostHog is set up: sent "${EVENT}" to ${host} with token ${mask(apiKey)}.`);
-console.log('  It shows up in PostHog under Activity within a minute or so.');
+if (standIn) {
+  console.log(`✓ The local capture sink at ${host} received "${EVENT}" with token ${mask(apiKey)}.`);
+  console.log('  This is the stand-in from npm run posthog:inspect, not PostHog: nothing reaches your PostHog project.');
+  console.log('  Set POSTHOG_HOST to your PostHog host (or remove it) to check the real thing.');
+} else {
+  console.log(`✓ PostHog is set up: sent "${EVENT}" to ${host} with token ${mask(apiKey)}.`);
+  console.log('  It shows up in PostHog under Activity within a minute or so.');
+}
+
+/** Why this cannot be a project token, before anything is sent with it; null when it may be one. */
+function problemWithToken(key) {
+  if (/\s/.test(key)) return 'The project token contains spaces or line breaks. Paste only the token itself (phc_...).';
+  if (/["'\\#]/.test(key)) return 'The project token contains quotes, backslashes or "#", which a PostHog token never has. Paste only the token itself (phc_...).';
+  const secret = {
+    phx_: 'a personal API key (phx_...), which can read and change your whole PostHog account and must not sit in a server',
+    phs_: 'a project secret key (phs_...): it belongs in POSTHOG_SECRET_KEY, for local feature flag evaluation',
+    sk_: 'a secret key (sk_...), not a PostHog project token',
+  };
+  const prefix = Object.keys(secret).find((start) => key.startsWith(start));
+  if (prefix) {
+    return `POSTHOG_PROJECT_TOKEN holds ${secret[prefix]}. Use the project token (phc_...) from PostHog: Settings > Project. Nothing was sent.`;
+  }
+  return null;
+}
 
 if (secretKey) {
   const result = await checkFlagDefinitions();

@@ -38,6 +38,30 @@ function parsePollInterval(value) {
   return ms;
 }
 
+/**
+ * An http(s) URL, optionally with a path (a reverse proxy such as
+ * https://example.com/ingest), without the trailing '/'. The SDK appends
+ * /batch/ and /flags/ to it, so anything else fails every request later.
+ */
+export function parsePostHogHost(value) {
+  const text = value?.trim();
+  if (!text) return defaults.posthogHost;
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    const hint = /^[\w.-]+(:\d+)?(\/|$)/.test(text) ? ` (did you mean https://${text}?)` : '';
+    throw new Error(`POSTHOG_HOST must be an http:// or https:// URL, got "${text}"${hint}`);
+  }
+  // Not echoed: it may carry a password.
+  if (url.username || url.password) throw new Error('POSTHOG_HOST must not contain a user name or password');
+  if (url.search || url.hash) throw new Error(`POSTHOG_HOST must not have a query or fragment, got "${text}"`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
 export function loadConfig(env = process.env) {
   return {
     port: parsePort(env.PORT),
@@ -47,7 +71,7 @@ export function loadConfig(env = process.env) {
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     posthog: {
       apiKey: env.POSTHOG_PROJECT_TOKEN?.trim() || env.POSTHOG_API_KEY?.trim() || '',
-      host: env.POSTHOG_HOST?.trim() || defaults.posthogHost,
+      host: parsePostHogHost(env.POSTHOG_HOST),
       debug: env.POSTHOG_DEBUG === 'true',
       secretKey: parseSecretKey(env.POSTHOG_SECRET_KEY),
       flagsPollIntervalMs: parsePollInterval(env.POSTHOG_FLAGS_POLL_INTERVAL_MS),

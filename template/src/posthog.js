@@ -18,12 +18,119 @@ export function usesLocalEvaluation(posthog) {
   return locallyEvaluating.has(posthog);
 }
 
+/**
+ * posthog-node, with two changes to how it fails. Every failed request is
+ * already emitted as an 'error' event (reported in one line by
+ * reportPostHogErrors); the SDK also prints each failed background flush, with
+ * its stack, on every flush interval, which buries the server's own output.
+ */
+class AppPostHog extends PostHog {
+  flushAutomatic() {
+    return super.flushAutomatic().catch(() => {});
+  }
+
+  /** Events captured but not delivered yet (they live in the SDK's in-memory queues). */
+  get pendingEvents() {
+    let count = 0;
+    for (const route of this.getActiveQueueRoutes()) {
+      count += this.getPersistedProperty(this.persistedQueueKeyForRoute(route))?.length ?? 0;
+    }
+    return count;
+  }
+
+  /**
+   * Delivers what is queued within `timeoutMs` and resolves with the number of
+   * events that could not be delivered. The SDK's own shutdown() waits up to
+   * 30 s by default and prints failures with their stacks, so it is called
+   * only once the queue is empty, to stop the SDK's timers and listeners.
+   */
+  async stop(timeoutMs) {
+    const deadline = performance.now() + timeoutMs;
+    await withTimeout(this.flush().catch(() => {}), timeoutMs);
+    const undelivered = this.pendingEvents;
+    const left = deadline - performance.now();
+    if (undelivered === 0 && left > 0) await withTimeout(this.shutdown(left).catch(() => {}), left);
+    return undelivered;
+  }
+}
+
+function withTimeout(promise, ms) {
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, ms));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** What went wrong, in words, and a key that is the same for every repeat of it. */
+export function describePostHogError(error, host) {
+  const status = typeof error?.status === 'number' ? error.status : undefined;
+  if (status !== undefined) {
+    const path = safePath(error.response?.url);
+    const what = path.startsWith('/flags') ? 'feature flags' : path ? path : 'a request';
+    if (status === 401 || status === 403) {
+      return {
+        kind: `http:${status}`,
+        message: `PostHog at ${host} rejected the project token (HTTP ${status} for ${what}): check POSTHOG_PROJECT_TOKEN (npm run posthog:check).`,
+      };
+    }
+    return { kind: `http:${status}:${what}`, message: `PostHog at ${host} answered HTTP ${status} for ${what}.` };
+  }
+  if (error?.name === 'PostHogFetchNetworkError') {
+    const cause = error.error ?? error.cause;
+    const reason =
+      cause?.name === 'AbortError' || cause?.name === 'TimeoutError'
+        ? cause.message || 'no answer in time'
+        : (cause?.cause?.code ?? cause?.code ?? cause?.cause?.message ?? cause?.message ?? 'network error');
+    return {
+      kind: `network:${cause?.name === 'AbortError' || cause?.name === 'TimeoutError' ? 'timeout' : reason}`,
+      message: `PostHog at ${host} cannot be reached (${reason}); events stay queued in memory and are retried.`,
+    };
+  }
+  const message = error?.message ?? String(error);
+  return { kind: `other:${message}`, message: `PostHog: ${message}` };
+}
+
+function safePath(url) {
+  try {
+    return url ? new URL(url).pathname : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Reports PostHog's errors as one line per kind of problem, not one (or a
+ * stack trace) per failed request. A delivery that succeeds again ends the
+ * outage: it is said once, and a new problem is reported again.
+ */
+function reportPostHogErrors(posthog, { host, debug }, log) {
+  const reported = new Set();
+  posthog.on('error', (error) => {
+    // POSTHOG_DEBUG asks for everything, stacks included.
+    if (debug) log.error('[PostHog]', error);
+    // Refused flag definitions have their own plain-words report (reportDefinitionProblems).
+    if (error?.name === 'ClientError') return;
+    const { kind, message } = describePostHogError(error, host);
+    if (reported.has(kind)) return;
+    reported.add(kind);
+    log.error(message);
+  });
+  posthog.on('flush', () => {
+    if (reported.size === 0) return;
+    reported.clear();
+    log.error(`PostHog at ${host} is accepting events again.`);
+  });
+}
+
 export function createPostHog({ apiKey, host, debug, secretKey, flagsPollIntervalMs }, log = console) {
   if (!apiKey) {
     log.warn('PostHog is disabled: set POSTHOG_PROJECT_TOKEN (in .env) to send events.');
+  } else {
+    log.log(`PostHog: sending events to ${host}`);
   }
   // With no key the SDK disables itself, so no call site needs to check.
-  const posthog = new PostHog(apiKey, {
+  const posthog = new AppPostHog(apiKey, {
     host,
     disabled: !apiKey,
     enableExceptionAutocapture: true,
@@ -40,6 +147,7 @@ export function createPostHog({ apiKey, host, debug, secretKey, flagsPollInterva
     ...localEvaluationOptions(apiKey, secretKey, flagsPollIntervalMs),
   });
   if (debug) posthog.debug(true);
+  reportPostHogErrors(posthog, { host, debug }, log);
   if (apiKey && secretKey) {
     locallyEvaluating.add(posthog);
     reportDefinitionProblems(posthog, log);

@@ -2,6 +2,7 @@
 // a signal, and no event lost on the way out.
 import assert from 'node:assert/strict';
 import { Agent, get } from 'node:http';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { assertError } from './support/client.js';
 import { named, namesOf } from './support/events.js';
@@ -23,7 +24,7 @@ const disabledNotices = (output) =>
 
 describe('shutdown', { concurrency: true }, () => {
   it('delivers every event captured before SIGTERM', async () => {
-    const { result: user, events } = await runScenario(async (api) => {
+    const { result: user, events, server } = await runScenario(async (api) => {
       const { user, token } = await api.signup();
       // More than two SDK batches (flushAt 20), most still queued at the signal.
       for (let i = 1; i <= 50; i += 1) await api.addTodo(token, `todo ${i}`);
@@ -37,6 +38,7 @@ describe('shutdown', { concurrency: true }, () => {
     );
     assert.ok(added.every((event) => event.distinct_id === user.id));
     assert.equal(new Set(events.map((event) => event.uuid)).size, events.length, 'no event sent twice');
+    assert.doesNotMatch(server.output.stderr, /not delivered/);
   });
 
   /**
@@ -104,6 +106,120 @@ describe('shutdown', { concurrency: true }, () => {
   });
 });
 
+// Container runtimes send SIGKILL 10 s after SIGTERM; the server must be gone
+// well before, whatever PostHog or a client does.
+const SHUTDOWN_BOUND_MS = 6000;
+const STACK_LINE = /^\s+at .+:\d+/m;
+
+/** Signals the server and resolves with its exit, how long it took and everything it printed. */
+async function timedStop(server, signal = 'SIGTERM') {
+  const started = performance.now();
+  const exit = await server.stop(signal);
+  const output = `${server.output.stdout}\n${server.output.stderr}`;
+  return { ...exit, ms: performance.now() - started, output };
+}
+
+function assertBoundedExit({ code, ms, output }, events) {
+  assert.equal(code, 0, output);
+  assert.ok(ms < SHUTDOWN_BOUND_MS, `shutdown took ${Math.round(ms)} ms:\n${output}`);
+  assert.doesNotMatch(output, STACK_LINE, 'no stack trace in the output');
+  const lines = output.split('\n').filter((line) => /not delivered/.test(line));
+  assert.equal(lines.length, 1, `one line saying what was lost, got:\n${output}`);
+  assert.match(lines[0], new RegExp(`\\b${events} events? not delivered`));
+}
+
+describe('shutdown while PostHog is unreachable', { concurrency: true }, () => {
+  it('exits promptly when nothing listens on the PostHog port, saying how many events were lost', async () => {
+    const closed = await startCaptureSink();
+    await closed.close();
+    const server = await startServer({ env: { POSTHOG_HOST: closed.url } });
+    try {
+      await server.signup();
+      assertBoundedExit(await timedStop(server), 2);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('exits promptly when PostHog accepts the connection but never answers', async () => {
+    const sink = await startCaptureSink();
+    sink.setMode('stall');
+    const server = await startServer({ sink });
+    try {
+      await server.signup();
+      assertBoundedExit(await timedStop(server, 'SIGINT'), 2);
+      assert.deepEqual(sink.events, []);
+    } finally {
+      await server.kill();
+      await sink.close();
+    }
+  });
+
+  it('reports failed deliveries in one line per kind of problem, without stack traces', async () => {
+    const closed = await startCaptureSink();
+    await closed.close();
+    const server = await startServer({ env: { POSTHOG_HOST: closed.url } });
+    try {
+      await server.signup();
+      // The SDK retries a failed batch three times, 3 s apart, then reports it.
+      const line = await server.waitForOutput(/cannot be reached/, { timeout: 20_000 });
+      assert.match(line, /ECONNREFUSED/);
+      assert.ok(line.includes(closed.url), line);
+      const { output } = await timedStop(server);
+      assert.equal(output.split('\n').filter((text) => /cannot be reached/.test(text)).length, 1, output);
+      assert.doesNotMatch(output, STACK_LINE);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('a second SIGTERM exits at once and says what it dropped', async () => {
+    const sink = await startCaptureSink();
+    sink.setMode('stall');
+    const server = await startServer({ sink });
+    try {
+      await server.signup();
+      server.signal('SIGTERM');
+      await server.waitForOutput(/SIGTERM received/);
+      const started = performance.now();
+      server.signal('SIGTERM');
+      const { code } = await server.exited;
+      const ms = performance.now() - started;
+      assert.ok(ms < 1000, `the second SIGTERM took ${Math.round(ms)} ms`);
+      assert.equal(code, 128 + 15, 'the exit code says it was cut short by SIGTERM');
+      assert.match(server.output.stderr, /SIGTERM again: exiting now; 2 PostHog events not delivered/);
+    } finally {
+      await server.kill();
+      await sink.close();
+    }
+  });
+
+  it('a request whose body never arrives does not hold the exit past the bound', async () => {
+    const sink = await startCaptureSink();
+    const server = await startServer({ sink });
+    const { hostname, port } = new URL(server.url);
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.on('error', () => {});
+    try {
+      await server.signup();
+      // Expect: 100-continue makes the server say when it has the headers.
+      socket.write(
+        `POST /api/auth/login HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n` +
+          'Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n{"email":',
+      );
+      await new Promise((resolve) => socket.once('data', resolve));
+      const stopped = await timedStop(server);
+      assert.equal(stopped.code, 0, stopped.output);
+      assert.ok(stopped.ms < SHUTDOWN_BOUND_MS, `shutdown took ${Math.round(stopped.ms)} ms`);
+      assert.deepEqual(namesOf(sink.events), ['$identify', 'user_signed_up'], 'the events still reach PostHog');
+    } finally {
+      socket.destroy();
+      await server.kill();
+      await sink.close();
+    }
+  });
+});
+
 describe('configuration', { concurrency: true }, () => {
   for (const [what, env] of Object.entries({
     'no token': {},
@@ -152,6 +268,45 @@ describe('configuration', { concurrency: true }, () => {
     }, { env: { NODE_ENV: 'production' } });
     assertError(result, 404);
     assert.deepEqual(events, []);
+  });
+});
+
+describe('POSTHOG_HOST', { concurrency: true }, () => {
+  it('without a scheme is refused at start-up in one line', async () => {
+    await assert.rejects(
+      startServer({ env: { POSTHOG_HOST: 'us.i.posthog.com' } }),
+      (error) => {
+        assert.match(error.message, /exited \(code 1/);
+        const stderr = error.message.split('--- stderr ---\n')[1].trim();
+        assert.equal(stderr.split('\n').length, 1, stderr);
+        assert.match(stderr, /POSTHOG_HOST must be an http:\/\/ or https:\/\/ URL.*https:\/\/us\.i\.posthog\.com/);
+        return true;
+      },
+    );
+  });
+
+  for (const bad of ['ftp://example.com', 'https://user:secret@example.com', 'https://example.com/?x=1']) {
+    it(`${bad} is refused`, async () => {
+      await assert.rejects(startServer({ env: { POSTHOG_HOST: bad } }), (error) => {
+        assert.match(error.message, /exited \(code 1[\s\S]*POSTHOG_HOST must/);
+        assert.doesNotMatch(error.message, /secret/, 'a password in the URL is never printed');
+        return true;
+      });
+    });
+  }
+
+  it('accepts a reverse-proxy path, and says where events go (never the token)', async () => {
+    const sink = await startCaptureSink();
+    const server = await startServer({ env: { POSTHOG_HOST: `${sink.url}/ingest/` } });
+    try {
+      const lines = server.output.stdout.split('\n').filter((line) => line.includes('sending events to'));
+      assert.deepEqual(lines, [`PostHog: sending events to ${sink.url}/ingest`]);
+      assert.ok(!`${server.output.stdout}${server.output.stderr}`.includes(server.token), 'the token is never printed');
+      await stopCleanly(server);
+    } finally {
+      await server.kill();
+      await sink.close();
+    }
   });
 });
 

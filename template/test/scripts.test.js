@@ -3,10 +3,14 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { PostHog } from 'posthog-node';
+import { checkNodeVersion, SUPPORTED_NODE } from '../scripts/check-node.js';
 import { newProjectToken, startCaptureSink } from './support/server.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -35,7 +39,9 @@ describe('npm run posthog:check', { concurrency: true }, () => {
     const token = newProjectToken();
     const { code, stdout, stderr } = await runCheck({ POSTHOG_PROJECT_TOKEN: token, POSTHOG_HOST: sink.url });
     assert.equal(code, 0, stderr);
-    assert.match(stdout, /PostHog is set up/);
+    // The sink is not PostHog: no promise that the event shows up there.
+    assert.match(stdout, /local capture sink/);
+    assert.doesNotMatch(stdout, /PostHog is set up|shows up in PostHog/);
     const events = sink.events.filter((event) => event.api_key === token);
     assert.deepEqual(events.map((event) => event.event), ['posthog_setup_checked']);
     assert.equal(events[0].properties.$process_person_profile, false);
@@ -52,6 +58,28 @@ describe('npm run posthog:check', { concurrency: true }, () => {
     const { code, stderr } = await runCheck({ POSTHOG_HOST: sink.url });
     assert.equal(code, 1);
     assert.match(stderr, /POSTHOG_PROJECT_TOKEN/);
+  });
+
+  for (const [key, kind] of [
+    ['phx_personal0123456789', /personal API key/],
+    ['phs_secret0123456789', /POSTHOG_SECRET_KEY/],
+    ['sk_live_0123456789', /secret key/],
+  ]) {
+    it(`refuses ${key.split('_')[0]}_... keys before sending anything`, async () => {
+      const { code, stdout, stderr } = await runCheck({ POSTHOG_PROJECT_TOKEN: key, POSTHOG_HOST: sink.url });
+      assert.equal(code, 1, stdout);
+      assert.match(stderr, kind);
+      assert.match(stderr, /phc_/);
+      assert.ok(!stderr.includes(key), 'the key itself is not printed');
+      const sentWithIt = sink.requests.filter((request) => JSON.stringify(request.body ?? '').includes(key));
+      assert.deepEqual(sentWithIt, [], 'nothing was sent with it');
+    });
+  }
+
+  it('refuses a POSTHOG_HOST without a scheme', async () => {
+    const { code, stderr } = await runCheck({ POSTHOG_PROJECT_TOKEN: newProjectToken(), POSTHOG_HOST: 'us.i.posthog.com' });
+    assert.equal(code, 1);
+    assert.match(stderr, /POSTHOG_HOST must be an http:\/\/ or https:\/\/ URL/);
   });
 
   it('fails when PostHog cannot be reached', async () => {
@@ -122,6 +150,57 @@ describe('capture sink', { concurrency: true }, () => {
     }
   });
 
+  it('answers posthog-js\'s remote config, as a script and as JSON', async () => {
+    const sink = await startCaptureSink({ flags: { 'detailed-analytics': true } });
+    try {
+      const script = await fetch(`${sink.url}/array/phc_page/config.js`);
+      assert.equal(script.status, 200);
+      assert.match(script.headers.get('content-type'), /javascript/);
+      // What posthog-js does with it: run it, then read window._POSTHOG_REMOTE_CONFIG[token].config.
+      const window = {};
+      runInNewContext(await script.text(), { window });
+      // Through JSON: objects made in the vm's realm are not deepEqual to this realm's.
+      const { config, siteApps } = JSON.parse(JSON.stringify(window._POSTHOG_REMOTE_CONFIG.phc_page));
+      assert.equal(config.token, 'phc_page');
+      assert.equal(config.hasFeatureFlags, true);
+      assert.equal(config.sessionRecording, false, 'nothing the sink cannot stand in for');
+      assert.deepEqual(siteApps, []);
+
+      const json = await fetch(`${sink.url}/array/phc_page/config`);
+      assert.equal(json.status, 200);
+      assert.deepEqual(await json.json(), config);
+      assert.deepEqual(await (await fetch(`${sink.url}/api/surveys/?token=phc_page`)).json(), { surveys: [] });
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('serves posthog-js extension scripts from the project\'s own posthog-js', async () => {
+    const sink = await startCaptureSink();
+    try {
+      let dist;
+      try {
+        dist = createRequire(import.meta.url).resolve('posthog-js/dist/module.full.js').replace(/module\.full\.js$/, '');
+      } catch {
+        // A project without the browser page has no posthog-js: nothing to serve.
+      }
+      const res = await fetch(`${sink.url}/static/surveys.js?v=1`);
+      if (dist) {
+        assert.equal(res.status, 200);
+        assert.match(res.headers.get('content-type'), /javascript/);
+        assert.equal(await res.text(), readFileSync(`${dist}surveys.js`, 'utf8'));
+        assert.equal((await fetch(`${sink.url}/static/1.2.3/surveys.js`)).status, 200, 'strict_script_versioning path');
+      } else {
+        assert.equal(res.status, 404);
+        await res.text();
+      }
+      assert.equal((await fetch(`${sink.url}/static/nothing-like-this.js`)).status, 404);
+      assert.equal((await fetch(`${sink.url}/static/..%2Fpackage.json`)).status, 404);
+    } finally {
+      await sink.close();
+    }
+  });
+
   it('simulates an outage', async () => {
     const sink = await startCaptureSink();
     sink.setMode('error500');
@@ -166,5 +245,43 @@ describe('capture sink', { concurrency: true }, () => {
     cli.kill('SIGINT');
     const [code] = await once(cli, 'exit');
     assert.equal(code, 0);
+  });
+});
+
+describe('Node.js version check', () => {
+  it('accepts the supported lines and refuses the rest', () => {
+    for (const node of ['22.22.0', '22.23.1', '24.0.0', '24.21.0', '26.0.0', '27.1.0']) {
+      assert.equal(checkNodeVersion({ node }), null, node);
+    }
+    for (const node of ['18.20.4', '20.20.0', '22.21.1', '23.11.0', '25.2.0']) {
+      const message = checkNodeVersion({ node });
+      assert.match(message, new RegExp(`this is Node\\.js ${node.replaceAll('.', '\\.')}`));
+      assert.match(message, /22\.22.*24.*26/);
+    }
+  });
+
+  it('agrees with "engines", and every npm script runs it first', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    assert.equal(pkg.engines.node, SUPPORTED_NODE);
+    for (const [name, script] of Object.entries(pkg.scripts)) {
+      // The test runner does not preload --import in its own process, so `test` runs the check on its own first.
+      assert.match(script.match(/\S+\.js\b/)?.[0] ?? '', /check-node\.js$/, `npm run ${name} runs the check first: ${script}`);
+    }
+  });
+
+  it('stops an old Node with one line, before the project\'s code runs', async () => {
+    const pretendNode20 = 'data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"20.20.0"}})';
+    const { code, stdout, stderr } = await new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', pretendNode20, '--import', './scripts/check-node.js', 'src/server.js'],
+        { cwd: PROJECT_ROOT, env: cleanEnv({ PORT: '0', HOST: '127.0.0.1' }) },
+        (error, stdout, stderr) => resolve({ code: error?.code ?? 0, stdout, stderr }),
+      );
+    });
+    assert.equal(code, 1);
+    assert.equal(stdout, '', 'the server never started');
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.match(stderr, /needs Node\.js 22\.22 or newer.*this is Node\.js 20\.20\.0/);
   });
 });

@@ -91,6 +91,38 @@ export async function startServer({ sink, token = newProjectToken(), env = {} } 
       return result;
     },
 
+    /** Sends a signal without waiting for the exit (see `exited`). */
+    signal(signal) {
+      child.kill(signal);
+    },
+
+    /** Resolves with {code, signal} once the process has exited, however it ends. */
+    exited,
+
+    /** Resolves once stdout or stderr has printed a line matching `pattern`. */
+    waitForOutput(pattern, { timeout = 10_000 } = {}) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const line = `${output.stdout}\n${output.stderr}`.split('\n').find((text) => pattern.test(text));
+          if (line === undefined) return;
+          done();
+          resolve(line);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`No output line matched ${pattern} within ${timeout} ms.\n--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}`));
+        }, timeout);
+        const done = () => {
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          child.stderr.off('data', check);
+        };
+        child.stdout.on('data', check);
+        child.stderr.on('data', check);
+        check();
+      });
+    },
+
     /** For cleanup after a failed test: ends the process however it can. */
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
