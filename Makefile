@@ -43,10 +43,14 @@ js: tools/node_modules/.package-lock.json
 tools/node_modules/.package-lock.json: tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund
 
-# The benchmark (not part of `make test`): renders each framework's project, measures
-# PostHog's overhead, event loss on shutdown and outages with autocannon, prints a
-# table and rewrites the results in docs/benchmarks.md. About 15 minutes; BENCH_ARGS
-# passes options (`node bench/bench.mjs --help`).
+# The benchmark (not part of `make test`): renders each framework's project with
+# SQLite and with PostgreSQL (a throwaway cluster from the Debian binaries; skipped
+# without them), measures PostHog's overhead (ratio and µs per event, next to bare
+# posthog-node), event loss on shutdown, outages, and /api/stats with remote vs.
+# local flag evaluation, with autocannon; prints tables and rewrites the results in
+# docs/benchmarks.md. About 30 minutes; BENCH_ARGS passes options
+# (`node bench/bench.mjs --help`; `--quick` for a smoke run). Under a Node older than
+# 22.22 it re-runs itself on Node 24 through `npm exec --package node@24`.
 BENCH_ARGS ?=
 
 .PHONY: bench

@@ -1,73 +1,153 @@
 #!/usr/bin/env node
 // The template's benchmark: what PostHog costs a generated server, and what
-// PostHog's outages do to it. For each framework it renders a project with
-// Copier, installs it, and on this machine, in one run:
+// PostHog's outages do to it. For each framework and each database (SQLite and
+// PostgreSQL) it renders a project with Copier, installs it, and on this
+// machine, in one run:
 //
 //   overhead   load on POST /api/todos and GET /api/todos, PostHog enabled
 //              (against the local capture sink) vs. disabled (no token),
-//              alternating the two, a fresh server per phase;
+//              alternating the two, a fresh server and database per phase;
+//              and both at once; with the CPU PostHog adds per request in µs;
+//   bare       posthog-node alone capturing the same event in a loop, on the
+//              same core, in the same run: what the template adds to the SDK;
 //   zero loss  N todos created under load, SIGTERM, then count todo_added at
 //              the sink; and the same with the SIGTERM in the middle of the load;
 //   outages    the sink refusing connections, answering 500, stalling; p99 vs.
 //              a healthy phase, resident memory, crashes, and how many events
-//              arrive once the sink recovers.
+//              arrive once the sink recovers;
+//   flags      GET /api/stats at a fixed request rate, remote evaluation (a
+//              /flags request per call, the sink answering after --flags-delay
+//              ms) vs. local evaluation (POSTHOG_SECRET_KEY), both at once.
 //
-// Load comes from autocannon (installed into the work directory). With two or
-// more CPUs the server runs on CPU 0 and everything else (autocannon, the sink,
-// this driver) on CPU 1, so the server's core measures only the server.
+// PostgreSQL is a throwaway cluster from the Debian binaries (as in
+// tests/postgres.py), one database per server; without the binaries its rows
+// are skipped with the reason. Load comes from autocannon (installed into the
+// work directory). With two or more CPUs the server runs on CPU 0 and
+// everything else (autocannon, the sink, PostgreSQL, this driver) on CPU 1.
+// The machine may be shared: phases disturbed by other processes are re-run
+// (see --budget); the report says how many were. Needs Node 22.22+ (the
+// generated projects do); from an older node it re-runs itself under Node 24
+// through `npm exec --package node@24`.
 //
-// The machine may be shared: the driver measures, from /proc, the CPU that other
-// processes use during each phase, waits for a quiet moment before a phase and
-// re-runs a disturbed one (see --budget); the report says how many were.
+//   node bench/bench.mjs [--frameworks express,fastify,koa] [--databases sqlite,postgres]
+//                        [--duration 8] [--outage-duration 10] [--stall 10] [--rounds 2]
+//                        [--connections 50] [--flags-delay 30] [--stats-rate 200]
+//                        [--only overhead,bare,zero-loss,outages,flags]
+//                        [--quick] [--write docs/benchmarks.md]
 //
-//   node bench/bench.mjs [--frameworks express,fastify,koa] [--duration 8]
-//                        [--outage-duration 10] [--stall 10] [--rounds 3]
-//                        [--connections 50] [--write docs/benchmarks.md]
-//
-// `make bench` runs it with the defaults and writes docs/benchmarks.md.
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// --quick: a smoke run of every part (fastify only, short phases, one round);
+// explicit options still win. `make bench` runs the defaults and writes
+// docs/benchmarks.md.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+// Generated projects need Node 22.22+ (node:sqlite among others), and the
+// servers run on this process's own node: bring Node 24 when this one is older.
+{
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 22 || (major === 22 && minor < 22)) {
+    if (process.env.BENCH_NODE_REEXEC) {
+      console.error(`bench: npm exec --package node@24 ran Node ${process.version}; the benchmark needs 22.22+`);
+      process.exit(1);
+    }
+    console.error(`[bench] Node ${process.version} is older than the generated projects need (22.22+): running under Node 24 through npm exec --package node@24`);
+    const cache = process.env.npm_config_cache || join(fileURLToPath(new URL('..', import.meta.url)), '.cache', 'npm');
+    const child = spawnSync('npm', ['exec', '--yes', '--package', 'node@24', '--', 'node', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_NODE_REEXEC: '1', npm_config_cache: cache, npm_config_update_notifier: 'false' },
+    });
+    process.exit(child.status ?? 1);
+  }
+}
+
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const REPO = resolve(BENCH_DIR, '..');
 
-const { values: opts } = parseArgs({
+const { values: given } = parseArgs({
   options: {
-    frameworks: { type: 'string', default: 'express,fastify,koa' },
-    duration: { type: 'string', default: '8' }, // seconds per overhead phase
-    'outage-duration': { type: 'string', default: '10' }, // seconds per outage phase (the stall lasts --stall)
-    warmup: { type: 'string', default: '2' }, // seconds of unmeasured load before each phase
-    connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '2' }, // enabled/disabled pairs per route, one after the other
-    'paired-rounds': { type: 'string', default: '2' }, // enabled and disabled at the same time
-    'zero-loss-requests': { type: 'string', default: '20000' },
-    stall: { type: 'string', default: '10' }, // seconds the sink stalls
+    frameworks: { type: 'string' },
+    databases: { type: 'string' },
+    duration: { type: 'string' }, // seconds per overhead phase
+    'outage-duration': { type: 'string' }, // seconds per outage phase (the stall lasts --stall)
+    warmup: { type: 'string' }, // seconds of unmeasured load before each phase
+    connections: { type: 'string' },
+    rounds: { type: 'string' }, // enabled/disabled pairs per route, one after the other
+    'paired-rounds': { type: 'string' }, // enabled and disabled at the same time
+    'zero-loss-requests': { type: 'string' },
+    stall: { type: 'string' }, // seconds the sink stalls
+    'bare-events': { type: 'string' }, // events per bare posthog-node loop
+    'bare-rounds': { type: 'string' },
+    'flags-delay': { type: 'string' }, // ms the sink waits before answering /flags (the round trip to PostHog)
+    'stats-rate': { type: 'string' }, // GET /api/stats requests per second, per server
+    'flags-duration': { type: 'string' }, // seconds of the flags phase
     // Minutes after which a busy machine no longer delays the run (no more waiting or re-running).
-    budget: { type: 'string', default: '20' },
+    budget: { type: 'string' },
+    quick: { type: 'boolean', default: false },
     write: { type: 'string' }, // markdown file to (re)write with the results
     workdir: { type: 'string' },
     keep: { type: 'boolean', default: false },
     reuse: { type: 'boolean', default: false }, // with --workdir: keep projects already rendered there
     copier: { type: 'string', default: process.env.COPIER ?? '' },
     // For working on the benchmark itself: run only some parts or routes.
-    only: { type: 'string', default: 'overhead,zero-loss,outages' },
+    only: { type: 'string' },
     routes: { type: 'string', default: 'POST /api/todos,GET /api/todos' },
     // Print (and --write) the report of an earlier run from its JSON (.cache/bench-results.json).
     'report-only': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-if (opts.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 27).join('\n').replace(/^\/\/ ?/gm, ''));
+if (given.help) {
+  const text = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  console.log(text.slice(1, text.findIndex((line) => line.startsWith('import '))).join('\n').replace(/^\/\/ ?/gm, ''));
   process.exit(0);
 }
 
-const FRAMEWORKS = opts.frameworks.split(',').map((name) => name.trim()).filter(Boolean);
+const DEFAULTS = {
+  frameworks: 'express,fastify,koa',
+  databases: 'sqlite,postgres',
+  duration: '8',
+  'outage-duration': '10',
+  warmup: '2',
+  connections: '50',
+  rounds: '2',
+  'paired-rounds': '2',
+  'zero-loss-requests': '20000',
+  stall: '10',
+  'bare-events': '20000',
+  'bare-rounds': '3',
+  'flags-delay': '30',
+  'stats-rate': '200',
+  'flags-duration': '10',
+  budget: '30',
+  only: 'overhead,bare,zero-loss,outages,flags',
+};
+// A smoke run: every part once, briefly, on one framework (a few minutes).
+const QUICK = {
+  frameworks: 'fastify',
+  duration: '3',
+  'outage-duration': '3',
+  warmup: '1',
+  rounds: '1',
+  'paired-rounds': '1',
+  'zero-loss-requests': '2000',
+  stall: '3',
+  'bare-events': '5000',
+  'bare-rounds': '1',
+  'flags-duration': '4',
+  budget: '0',
+};
+const opts = { ...DEFAULTS, ...(given.quick ? QUICK : {}), ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) };
+
+const list = (value) => value.split(',').map((name) => name.trim()).filter(Boolean);
+const FRAMEWORKS = list(opts.frameworks);
+const DATABASES = list(opts.databases);
+const PARTS = new Set(list(opts.only));
 const DURATION = Number(opts.duration);
 const OUTAGE_DURATION = Number(opts['outage-duration']);
 const WARMUP = Number(opts.warmup);
@@ -76,6 +156,11 @@ const ROUNDS = Number(opts.rounds);
 const PAIRED_ROUNDS = Number(opts['paired-rounds']);
 const ZERO_LOSS_REQUESTS = Number(opts['zero-loss-requests']);
 const STALL_SECONDS = Number(opts.stall);
+const BARE_EVENTS = Number(opts['bare-events']);
+const BARE_ROUNDS = Number(opts['bare-rounds']);
+const FLAGS_DELAY_MS = Number(opts['flags-delay']);
+const STATS_RATE = Number(opts['stats-rate']);
+const FLAGS_DURATION = Number(opts['flags-duration']);
 const PINNED = cpus().length >= 2 && hasTaskset();
 const SERVER_CPU = '0';
 const LOAD_CPU = '1';
@@ -131,9 +216,29 @@ function processTicks(pid, { children = false } = {}) {
   }
 }
 
+// Process trees counted whole: PostgreSQL's postmaster and its backends.
+const ourTrees = new Set();
+
+function childrenOf(parents) {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (parents.has(ppid)) found.push(Number(entry));
+    } catch {}
+  }
+  return found;
+}
+
 function ourTicks() {
   let total = processTicks(process.pid, { children: true }); // reaped children: autocannon
   for (const pid of ourPids) total += processTicks(pid);
+  if (ourTrees.size) {
+    // Backends that have exited are in the postmaster's reaped-children time.
+    for (const pid of ourTrees) total += processTicks(pid, { children: true });
+    for (const pid of childrenOf(ourTrees)) total += processTicks(pid);
+  }
   return total;
 }
 
@@ -175,18 +280,20 @@ function findCopier() {
 }
 
 function npmEnv() {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|PORT$|HOST$|NODE_ENV$)/.test(name)));
-  mkdirSync(join(REPO, '.cache', 'npm'), { recursive: true });
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|PORT$|HOST$|NODE_ENV$|DATABASE_URL$)/.test(name)));
+  // The caller's cache when it has one (a shared one is faster), else the repository's.
+  const cache = process.env.npm_config_cache || join(REPO, '.cache', 'npm');
+  mkdirSync(cache, { recursive: true });
   return {
     ...env,
-    npm_config_cache: join(REPO, '.cache', 'npm'),
+    npm_config_cache: cache,
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
   };
 }
 
-function setup(workdir) {
+function setup(workdir, databases) {
   const tools = join(workdir, 'tools');
   mkdirSync(tools, { recursive: true });
   copyFileSync(join(BENCH_DIR, 'package.json'), join(tools, 'package.json'));
@@ -198,31 +305,167 @@ function setup(workdir) {
   const copier = findCopier();
   const projects = {};
   for (const framework of FRAMEWORKS) {
-    const dir = join(workdir, framework);
-    if (!(opts.reuse && existsSync(join(dir, 'node_modules')))) {
-      log(`rendering and installing the ${framework} project`);
-      rmSync(dir, { recursive: true, force: true });
-      // --vcs-ref HEAD renders the working tree, uncommitted changes included.
-      run(copier, ['copy', '--trust', '--defaults', '--quiet', '--vcs-ref', 'HEAD',
-        '--data', `framework=${framework}`, '--data', `project_name=bench-${framework}`, REPO, dir],
-      { env: { ...process.env, COPIER_SETTINGS_PATH: settings } });
-      run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, env: npmEnv() });
+    for (const database of databases) {
+      const name = `${framework}-${database}`;
+      const dir = join(workdir, name);
+      if (!(opts.reuse && existsSync(join(dir, 'node_modules')))) {
+        log(`rendering and installing the ${framework} project with ${database}`);
+        rmSync(dir, { recursive: true, force: true });
+        // --vcs-ref HEAD renders the working tree, uncommitted changes included.
+        run(copier, ['copy', '--trust', '--defaults', '--quiet', '--vcs-ref', 'HEAD',
+          '--data', `framework=${framework}`, '--data', `database=${database}`, '--data', `project_name=bench-${name}`, REPO, dir],
+        { env: { ...process.env, COPIER_SETTINGS_PATH: settings } });
+        run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, env: npmEnv() });
+      }
+      // Into the project, so that it imports that project's posthog-node.
+      copyFileSync(join(BENCH_DIR, 'bare-capture.mjs'), join(dir, 'bench-bare-capture.mjs'));
+      const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8'));
+      const version = (pkg) => lock.packages[`node_modules/${pkg}`]?.version;
+      projects[`${framework}/${database}`] = {
+        dir,
+        framework,
+        database,
+        versions: { [framework]: version(framework), 'posthog-node': version('posthog-node'), ...(database === 'postgres' ? { pg: version('pg') } : {}) },
+      };
     }
-    const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8'));
-    const version = (name) => lock.packages[`node_modules/${name}`]?.version;
-    projects[framework] = {
-      dir,
-      versions: { [framework]: version(framework), 'posthog-node': version('posthog-node') },
-    };
   }
   return { autocannon: join(tools, 'node_modules', 'autocannon', 'autocannon.js'), projects };
 }
 
 // ---------------------------------------------------------------------------
+// Databases: every server gets its own, so that servers running at once never
+// share one and each phase starts empty.
+
+function freePort() {
+  return new Promise((done, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+function postgresBinDir() {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((version) => existsSync(join(root, version, 'bin', 'initdb'))).sort((a, b) => Number(a) - Number(b))
+    : [];
+  if (versions.length) return join(root, versions.at(-1), 'bin');
+  try {
+    return resolve(run('sh', ['-c', 'command -v initdb']).trim(), '..');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A throwaway PostgreSQL cluster, as tests/postgres.py starts one: a temporary
+ * directory, a free port, a superuser with a password (scram-sha-256), run as
+ * the `postgres` user when we are root. Returns {skipped: reason} when it
+ * cannot. synchronous_commit=off matches the SQLite store's WAL with
+ * synchronous=NORMAL: a commit does not wait for the disk, so the rows do not
+ * measure this machine's disk.
+ */
+async function startPostgres() {
+  const bin = postgresBinDir();
+  if (!bin) return { skipped: "PostgreSQL server binaries (initdb, postgres) not found: install Debian's `postgresql` package" };
+  let asServerUser = (command, args) => [command, args];
+  if (process.getuid?.() === 0) {
+    try {
+      run('id', ['-u', 'postgres']);
+    } catch {
+      return { skipped: 'running as root and there is no `postgres` user to run PostgreSQL as' };
+    }
+    asServerUser = (command, args) => ['runuser', ['-u', 'postgres', '--', command, ...args]];
+  }
+  const password = 'posthog-bench';
+  const root = mkdtempSync(join(tmpdir(), 'posthog-bench-postgres-'));
+  chmodSync(root, 0o777);
+  const data = join(root, 'data');
+  writeFileSync(join(root, 'password'), `${password}\n`, { mode: 0o644 });
+  const port = await freePort();
+  const tidy = () => rmSync(root, { recursive: true, force: true });
+  try {
+    run(...asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-E', 'UTF8', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${join(root, 'password')}`]));
+  } catch (error) {
+    tidy();
+    return { skipped: `initdb failed: ${String(error.stderr || error.message).trim().split('\n').at(-1)}` };
+  }
+  const [command, args] = pinned(LOAD_CPU, ...asServerUser(join(bin, 'postgres'), [
+    '-D', data, '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'synchronous_commit=off',
+  ]));
+  const server = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let serverLog = '';
+  server.stderr.setEncoding('utf8').on('data', (chunk) => (serverLog = (serverLog + chunk).slice(-5000)));
+  const env = { ...process.env, PGPASSWORD: password };
+  const connection = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'];
+  const stop = async () => {
+    ourTrees.clear();
+    try {
+      run(...asServerUser(join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast', '-w']));
+    } catch {}
+    if (server.exitCode === null) {
+      const exited = new Promise((done) => server.once('exit', done));
+      const timer = setTimeout(() => server.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    tidy();
+  };
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    if (spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)]).status === 0) break;
+    if (server.exitCode !== null || performance.now() > deadline) {
+      await stop();
+      return { skipped: `PostgreSQL did not start: ${serverLog.trim().split('\n').at(-1)}` };
+    }
+    await sleep(200);
+  }
+  const version = run(join(bin, 'postgres'), ['--version']).trim();
+  // Its CPU is ours, not "other work": the postmaster (the first line of its pid file) and its backends.
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  ourTrees.add(postmaster);
+  let next = 0;
+  return {
+    version,
+    stop,
+    /** A new, empty database: its URL and a function that drops it. */
+    create() {
+      const name = `bench_${(next += 1)}`;
+      run(join(bin, 'createdb'), [...connection, name], { env });
+      return {
+        url: `postgres://postgres:${password}@127.0.0.1:${port}/${name}`,
+        drop: () => {
+          try {
+            run(join(bin, 'dropdb'), [...connection, '--if-exists', '--force', name], { env });
+          } catch {}
+        },
+      };
+    },
+  };
+}
+
+function sqliteDatabases(workdir) {
+  const dir = join(workdir, 'sqlite');
+  mkdirSync(dir, { recursive: true });
+  let next = 0;
+  return {
+    version: 'node:sqlite',
+    create() {
+      const file = join(dir, `bench-${(next += 1)}.db`);
+      return { url: file, drop: () => ['', '-wal', '-shm'].forEach((suffix) => rmSync(file + suffix, { force: true })) };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Processes: the sink, the server, autocannon
 
-async function startSink(projectDir) {
-  const [command, args] = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'sink.mjs'), join(projectDir, 'scripts', 'capture-sink.js')]);
+/** options: {flags, secretKey, flagsDelayMs} (see sink.mjs). */
+async function startSink(projectDir, options = {}) {
+  const [command, args] = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'sink.mjs'), join(projectDir, 'scripts', 'capture-sink.js'), JSON.stringify(options)]);
   const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   ourPids.add(child.pid);
   child.once('exit', () => ourPids.delete(child.pid));
@@ -257,16 +500,19 @@ async function startSink(projectDir) {
   };
 }
 
-function serverEnv({ sink, enabled }) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|PORT$|HOST$|NODE_ENV$|NODE_OPTIONS$)/.test(name)));
-  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production' });
+function serverEnv({ sink, enabled, databaseUrl, secretKey }) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|PORT$|HOST$|NODE_ENV$|NODE_OPTIONS$|DATABASE_URL$)/.test(name)));
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', DATABASE_URL: databaseUrl });
   if (enabled) Object.assign(env, { POSTHOG_PROJECT_TOKEN: 'phc_benchmark_token', POSTHOG_HOST: sink.url });
+  if (enabled && secretKey) env.POSTHOG_SECRET_KEY = secretKey;
   return env;
 }
 
-async function startServer(projectDir, { sink, enabled }) {
+/** A server of `project` on a new, empty database of its own (dropped when it exits). */
+async function startServer(project, { sink, enabled, secretKey }) {
+  const database = project.databases.create();
   const [command, args] = pinned(SERVER_CPU, process.execPath, ['src/server.js']);
-  const child = spawn(command, args, { cwd: projectDir, env: serverEnv({ sink, enabled }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: project.dir, env: serverEnv({ sink, enabled, databaseUrl: database.url, secretKey }), stdio: ['ignore', 'pipe', 'pipe'] });
   ourPids.add(child.pid);
   const output = { stdout: '', stderr: '' };
   const keep = (name) => (chunk) => {
@@ -279,7 +525,9 @@ async function startServer(projectDir, { sink, enabled }) {
   const exited = new Promise((done) =>
     child.once('exit', (code, signal) => {
       ourPids.delete(child.pid);
-      done((exit = { code, signal, at: performance.now() }));
+      exit = { code, signal, at: performance.now() };
+      database.drop();
+      done(exit);
     }),
   );
 
@@ -350,8 +598,9 @@ async function startServer(projectDir, { sink, enabled }) {
 }
 
 /** One autocannon run; resolves with its JSON summary. */
-function load(autocannon, { url, method = 'GET', token, body, duration, amount, connections = CONNECTIONS, serverPid }) {
+function load(autocannon, { url, method = 'GET', token, body, duration, amount, rate, connections = CONNECTIONS, serverPid }) {
   const cli = ['--json', '-n', '-c', String(connections), '-m', method, '-t', '30'];
+  if (rate) cli.push('-R', String(rate)); // requests per second over all connections
   if (amount) cli.push('-a', String(amount));
   else cli.push('-d', String(duration));
   if (token) cli.push('-H', `authorization=Bearer ${token}`);
@@ -382,6 +631,7 @@ function load(autocannon, { url, method = 'GET', token, body, duration, amount, 
           statusCodes: result.statusCodeStats,
           duration: result.duration,
           // The server's CPU time per request, in µs: what the work costs, whatever else the machine does.
+          total: result.requests.total,
           cpuUs: serverPid ? ((processTicks(serverPid) - serverTicks) * (1e6 / CLOCK_TICKS)) / Math.max(1, result.requests.total) : NaN,
           ...cpu(),
         });
@@ -404,7 +654,7 @@ const ROUTES = {
 
 async function overheadPhase(tools, project, sink, routeName, enabled) {
   const route = ROUTES[routeName];
-  const server = await startServer(project.dir, { sink, enabled });
+  const server = await startServer(project, { sink, enabled });
   try {
     const token = await server.signup();
     for (let i = 0; i < (route.prepare ?? 0); i += 1) {
@@ -454,8 +704,8 @@ async function pairedPhase(tools, project, sink, routeName) {
   const route = ROUTES[routeName];
   const servers = {};
   try {
-    servers.on = await startServer(project.dir, { sink, enabled: true });
-    servers.off = await startServer(project.dir, { sink, enabled: false });
+    servers.on = await startServer(project, { sink, enabled: true });
+    servers.off = await startServer(project, { sink, enabled: false });
     const targets = {};
     for (const [mode, server] of Object.entries(servers)) {
       const token = await server.signup();
@@ -566,7 +816,7 @@ async function measureZeroLoss(tools, project, sink) {
   {
     await sink.setMode('ok');
     await sink.reset();
-    const server = await startServer(project.dir, { sink, enabled: true });
+    const server = await startServer(project, { sink, enabled: true });
     try {
       const token = await server.signup();
       const result = await load(tools.autocannon, { url: new URL('/api/todos', server.url).href, method: 'POST', token, body: todoBody, amount: ZERO_LOSS_REQUESTS });
@@ -582,7 +832,7 @@ async function measureZeroLoss(tools, project, sink) {
   // SIGTERM in the middle of the load: every todo the clients saw created must arrive.
   {
     await sink.reset();
-    const server = await startServer(project.dir, { sink, enabled: true });
+    const server = await startServer(project, { sink, enabled: true });
     try {
       const token = await server.signup();
       const loading = load(tools.autocannon, { url: new URL('/api/todos', server.url).href, method: 'POST', token, body: todoBody, duration: Math.max(4, Math.round(DURATION / 2)) });
@@ -637,8 +887,8 @@ function probeStats(server, token) {
 async function outagePhase(tools, project, sink, controlSink, mode) {
   await sink.setMode('ok');
   await sink.reset();
-  const server = await startServer(project.dir, { sink, enabled: true });
-  const control = await startServer(project.dir, { sink: controlSink, enabled: true });
+  const server = await startServer(project, { sink, enabled: true });
+  const control = await startServer(project, { sink: controlSink, enabled: true });
   try {
     const token = await server.signup();
     const target = { url: new URL('/api/todos', server.url).href, method: 'POST', token, body: todoBody, serverPid: server.pid };
@@ -701,6 +951,103 @@ async function measureOutages(tools, project, sink, controlSink) {
   return results;
 }
 
+/**
+ * posthog-node alone, on the server's core: N captures of the event POST
+ * /api/todos sends, then a flush; its CPU per event less the same loop
+ * without the SDK (bare-capture.mjs).
+ */
+async function barePhase(project, sink) {
+  await sink.setMode('ok');
+  await sink.reset();
+  const cpu = watchCpu();
+  const [command, args] = pinned(SERVER_CPU, process.execPath, ['bench-bare-capture.mjs', sink.url, String(BARE_EVENTS)]);
+  const child = spawn(command, args, { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  ourPids.add(child.pid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise((done) => child.once('exit', done));
+  ourPids.delete(child.pid);
+  const disturbance = cpu();
+  if (code !== 0) throw new Error(`bare posthog-node loop failed (${code}):\n${stderr.slice(-3000)}`);
+  const result = JSON.parse(stdout.trim().split('\n').at(-1));
+  const delivered = await settle(sink, 'todo_added', BARE_EVENTS);
+  return { ...result, delivered, ...disturbance };
+}
+
+async function measureBare(project, sink) {
+  const rounds = [];
+  for (let round = 0; round < BARE_ROUNDS; round += 1) {
+    const r = await undisturbed('bare posthog-node', () => barePhase(project, sink));
+    log(`  bare posthog-node (${project.versions['posthog-node']}): ${r.perEventUs.toFixed(0)} µs of CPU per event (loop ${(r.loopUs / r.events).toFixed(0)}, without the SDK ${(r.baselineUs / r.events).toFixed(0)}), ${r.delivered} of ${r.events} delivered, other work ${r.foreign.toFixed(2)} cores`);
+    rounds.push(r);
+  }
+  return {
+    perEventUs: median(rounds.map((r) => r.perEventUs)),
+    roundUs: rounds.map((r) => r.perEventUs),
+    events: BARE_EVENTS,
+    delivered: Math.min(...rounds.map((r) => r.delivered)),
+    rounds: rounds.map(({ perEventUs, loopUs, baselineUs, delivered, foreign, steal, attempts }) => ({ perEventUs, loopUs, baselineUs, delivered, foreign, steal, attempts })),
+  };
+}
+
+const FLAG_KEY = 'detailed-analytics';
+const SECRET_KEY = 'phs_benchmark_secret_key';
+
+/**
+ * GET /api/stats (it evaluates FLAG_KEY) on two enabled servers at once, at
+ * the same fixed rate: one evaluating remotely (a /flags request per call,
+ * which the sink answers after FLAGS_DELAY_MS), one locally (POSTHOG_SECRET_KEY;
+ * the server starts listening only once the definitions have loaded).
+ */
+async function flagsPhase(tools, project, sinks) {
+  await Promise.all([sinks.remote.reset(), sinks.local.reset()]);
+  const servers = {};
+  try {
+    servers.remote = await startServer(project, { sink: sinks.remote, enabled: true });
+    servers.local = await startServer(project, { sink: sinks.local, enabled: true, secretKey: SECRET_KEY });
+    const definitions = (await sinks.local.counts()).requests['/flags/definitions'] ?? 0;
+    if (definitions === 0) throw new Error('the local-evaluation server listens but never asked for flag definitions');
+    const targets = {};
+    for (const [mode, server] of Object.entries(servers)) {
+      const token = await server.signup();
+      for (let i = 0; i < 20; i += 1) await server.request('POST', '/api/todos', { json: todoBody, token });
+      targets[mode] = { url: new URL('/api/stats', server.url).href, token, rate: STATS_RATE, serverPid: server.pid };
+    }
+    if (WARMUP > 0) await Promise.all(Object.values(targets).map((target) => load(tools.autocannon, { ...target, duration: WARMUP })));
+    const flagRequests = async () => Object.fromEntries(await Promise.all(Object.entries(sinks).map(async ([mode, sink]) => [mode, (await sink.counts()).requests['/flags'] ?? 0])));
+    const before = await flagRequests();
+    const [remote, local] = await Promise.all([load(tools.autocannon, { ...targets.remote, duration: FLAGS_DURATION }), load(tools.autocannon, { ...targets.local, duration: FLAGS_DURATION })]);
+    const after = await flagRequests();
+    remote.flagRequests = after.remote - before.remote;
+    local.flagRequests = after.local - before.local;
+    local.definitionRequests = definitions;
+    return { remote, local, foreign: Math.max(remote.foreign, local.foreign), steal: Math.max(remote.steal, local.steal) };
+  } finally {
+    await Promise.all(Object.values(servers).map((server) => server.kill()));
+  }
+}
+
+async function measureFlags(tools, project) {
+  const flags = { [FLAG_KEY]: true };
+  const sinks = {
+    remote: await startSink(project.dir, { flags, flagsDelayMs: FLAGS_DELAY_MS }),
+    local: await startSink(project.dir, { flags, flagsDelayMs: FLAGS_DELAY_MS, secretKey: SECRET_KEY }),
+  };
+  try {
+    const r = await undisturbed('GET /api/stats remote vs. local evaluation', () => flagsPhase(tools, project, sinks));
+    for (const mode of ['remote', 'local']) {
+      const x = r[mode];
+      log(`  GET /api/stats, ${mode} evaluation: p50 ${x.p50} ms, p99 ${x.p99} ms, ${x.rps.toFixed(0)} req/s, server CPU ${x.cpuUs.toFixed(0)} µs/request, ${x.flagRequests} /flags requests, failed ${x.non2xx + x.errors}`);
+    }
+    const keep = (x) => ({ rps: x.rps, p50: x.p50, p99: x.p99, cpuUs: x.cpuUs, failed: x.non2xx + x.errors, flagRequests: x.flagRequests, requests: Math.round(x.rps * x.duration) });
+    return { remote: keep(r.remote), local: { ...keep(r.local), definitionRequests: r.local.definitionRequests }, foreign: r.foreign, steal: r.steal, attempts: r.attempts, database: project.database };
+  } finally {
+    await Promise.all([sinks.remote.close(), sinks.local.close()]);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Report
 
@@ -740,74 +1087,91 @@ function report(results, meta) {
   const pairedRows = [];
   const lossRows = [];
   const outageRows = [];
-  for (const [framework, result] of Object.entries(results)) {
-    for (const [route, r] of Object.entries(result.overhead)) {
-      overheadRows.push([
-        framework, route,
-        f0(r.on.rps), f0(r.off.rps), `**${f2(r.ratio.rps)}**`,
-        `${ms(r.on.p50)} / ${ms(r.off.p50)}`, f2(r.ratio.p50),
-        `${ms(r.on.p99)} / ${ms(r.off.p99)}`, f2(r.ratio.p99),
-        `${f0(r.on.cpuUs)} / ${f0(r.off.cpuUs)} µs`, f2(r.ratio.cpuUs),
-        r.roundRatios.map(f2).join(' '),
-      ]);
-      const p = r.paired;
-      if (p) {
-        pairedRows.push([
-          framework, route, `${f0(p.onRps)} / ${f0(p.offRps)}`, `${f0(p.onCpuUs)} / ${f0(p.offCpuUs)} µs`,
-          `**${f2(p.ratio)}**`, p.roundRatios.map(f2).join(' '), String(p.failed), p.ratio >= 0.95 ? 'yes' : '**no**',
+  const bareRows = [];
+  const flagRows = [];
+  const us = (n) => (Number.isFinite(n) ? `${n.toFixed(0)} µs` : 'n/a');
+  for (const [framework, perFramework] of Object.entries(results)) {
+    const bare = perFramework.bare;
+    if (bare) bareRows.push([framework, String(bare.events), `${bare.delivered}`, `**${us(bare.perEventUs)}**`, bare.roundUs.map(f0).join(' ')]);
+    const fl = perFramework.flags;
+    if (fl) {
+      for (const [mode, x] of [['remote (/flags per call)', fl.remote], ['local (POSTHOG_SECRET_KEY)', fl.local]]) {
+        flagRows.push([framework, mode, `**${ms(x.p50)}**`, `**${ms(x.p99)}**`, f0(x.rps), us(x.cpuUs), String(x.flagRequests), String(x.failed)]);
+      }
+    }
+    for (const [database, result] of Object.entries(perFramework.databases)) {
+      for (const [route, r] of Object.entries(result.overhead)) {
+        overheadRows.push([
+          framework, database, route,
+          f0(r.on.rps), f0(r.off.rps), `**${f2(r.ratio.rps)}**`,
+          `${ms(r.on.p50)} / ${ms(r.off.p50)}`, f2(r.ratio.p50),
+          `${ms(r.on.p99)} / ${ms(r.off.p99)}`, f2(r.ratio.p99),
+          `${f0(r.on.cpuUs)} / ${f0(r.off.cpuUs)} µs`, f2(r.ratio.cpuUs),
+          r.roundRatios.map(f2).join(' '),
+        ]);
+        const p = r.paired;
+        if (p) {
+          const added = p.onCpuUs - p.offCpuUs;
+          const event = route.startsWith('POST');
+          pairedRows.push([
+            framework, database, route, `${f0(p.onRps)} / ${f0(p.offRps)}`, `${f0(p.onCpuUs)} / ${f0(p.offCpuUs)} µs`,
+            `**${f2(p.ratio)}**`, p.roundRatios.map(f2).join(' '), `**${us(added)}**`,
+            event && bare ? us(bare.perEventUs) : '–', event && bare ? us(added - bare.perEventUs) : '–',
+            String(p.failed), p.ratio >= 0.95 ? 'yes' : '**no**',
+          ]);
+        }
+      }
+      const z = result.zeroLoss;
+      for (const [label, r] of [['SIGTERM after the load', z.afterLoad], ['SIGTERM during the load', z.midLoad]].filter(([, r]) => r)) {
+        lossRows.push([framework, database, label, String(r.created), String(r.arrived), `**${r.lost}**`, ms(Math.round(r.shutdownMs)), String(r.exitCode)]);
+      }
+      for (const [name, r] of Object.entries(result.outages)) {
+        outageRows.push([
+          framework, database, name, `${f0(r.rps)} / ${f0(r.control.rps)}`, `${ms(r.p99)} / ${ms(r.control.p99)}`, `**${f2(r.p99Ratio)}**`, String(r.failed + r.control.failed),
+          `${ms(Math.round(r.stats.p50))} / ${ms(Math.round(r.stats.max))}`,
+          `${f0(r.rssBefore)} → ${f0(r.rssAfter)} → ${f0(r.rssRecovered)}`,
+          r.crashed ? '**yes**' : `no (/health ${r.healthAfter})`,
+          String(r.created), `${r.arrivedAfterRecovery} (${f1((100 * r.arrivedAfterRecovery) / Math.max(1, r.created))} %)`,
+          `${r.arrivedAfterShutdown}`, ms(Math.round(r.shutdownMs)),
         ]);
       }
     }
-    const z = result.zeroLoss;
-    for (const [label, r] of [['SIGTERM after the load', z.afterLoad], ['SIGTERM during the load', z.midLoad]].filter(([, r]) => r)) {
-      lossRows.push([framework, label, String(r.created), String(r.arrived), `**${r.lost}**`, ms(Math.round(r.shutdownMs)), String(r.exitCode)]);
-    }
-    for (const [name, r] of Object.entries(result.outages)) {
-      outageRows.push([
-        framework, name, `${f0(r.rps)} / ${f0(r.control.rps)}`, `${ms(r.p99)} / ${ms(r.control.p99)}`, `**${f2(r.p99Ratio)}**`, String(r.failed + r.control.failed),
-        `${ms(Math.round(r.stats.p50))} / ${ms(Math.round(r.stats.max))}`,
-        `${f0(r.rssBefore)} → ${f0(r.rssAfter)} → ${f0(r.rssRecovered)}`,
-        r.crashed ? '**yes**' : `no (/health ${r.healthAfter})`,
-        String(r.created), `${r.arrivedAfterRecovery} (${f1((100 * r.arrivedAfterRecovery) / Math.max(1, r.created))} %)`,
-        `${r.arrivedAfterShutdown}`, ms(Math.round(r.shutdownMs)),
-      ]);
-    }
   }
   const m = meta.machine;
-  const phases = Object.values(results).flatMap((r) => [
-    ...Object.values(r.overhead).flatMap((o) => o.rounds.flatMap((round) => [round.on, round.off])),
-    ...Object.values(r.overhead).flatMap((o) => o.paired?.rounds ?? []),
-    ...Object.values(r.outages),
-  ]);
+  const perDatabase = Object.values(results).flatMap((r) => Object.values(r.databases));
+  const phases = [
+    ...perDatabase.flatMap((r) => [
+      ...Object.values(r.overhead).flatMap((o) => o.rounds.flatMap((round) => [round.on, round.off])),
+      ...Object.values(r.overhead).flatMap((o) => o.paired?.rounds ?? []),
+      ...Object.values(r.outages),
+    ]),
+    ...Object.values(results).flatMap((r) => [...(r.bare?.rounds ?? []), ...(r.flags ? [r.flags] : [])]),
+  ];
   const reruns = phases.filter((p) => p.attempts > 1).length;
   const disturbed = phases.filter((p) => p.foreign > MAX_FOREIGN_CORES).length;
   const maxSteal = Math.max(0, ...phases.map((p) => p.steal));
-  return `Machine: ${m.nproc} CPUs (${m.model}), ${m.memory} RAM, Node ${m.node}, ${m.kernel}${PINNED ? '; server pinned to CPU 0, autocannon and the sink to CPU 1' : ''}.
-Load: autocannon ${meta.autocannon}, ${CONNECTIONS} connections, a fresh server per phase, ${WARMUP} s of warm-up then ${DURATION} s per overhead phase, ${OUTAGE_DURATION} s per outage phase (the stall: ${STALL_SECONDS} s); ${ROUNDS} rounds of one enabled and one disabled phase per route, in alternating order. Versions: ${meta.versions}. Run took ${f0(meta.seconds)} s.
-Other work on the machine: ${phases.length} measured phases, ${reruns} re-run because other processes used over ${MAX_FOREIGN_CORES} of a core during them, ${disturbed} still over it after ${ATTEMPTS} attempts; CPU steal at most ${f1(maxSteal)} %.
+  const skipped = Object.entries(meta.skipped ?? {}).map(([name, reason]) => `\n**${name} rows skipped:** ${reason}.`).join('');
+  const section = (title, intro, header, rows) => (rows.length ? `\n### ${title}\n\n${intro ? `${intro}\n\n` : ''}${table(header, rows)}\n` : '');
+  return `Machine: ${m.nproc} CPUs (${m.model}), ${m.memory} RAM, Node ${m.node}, ${m.kernel}${PINNED ? '; server pinned to CPU 0, autocannon, the sinks and PostgreSQL to CPU 1' : ''}.
+Load: autocannon ${meta.autocannon}, ${CONNECTIONS} connections, a fresh server and database per phase, ${WARMUP} s of warm-up then ${DURATION} s per overhead phase, ${OUTAGE_DURATION} s per outage phase (the stall: ${STALL_SECONDS} s); ${ROUNDS} rounds of one enabled and one disabled phase per route, in alternating order. Databases: ${[...new Set(perDatabase.length ? Object.values(results).flatMap((r) => Object.keys(r.databases)) : [])].map((name) => (name === 'postgres' && meta.postgres ? `${meta.postgres} (synchronous_commit=off)` : name === 'sqlite' ? 'SQLite (node:sqlite, WAL)' : name)).join(', ')}. Versions: ${meta.versions}. Run took ${f0(meta.seconds)} s.
+Other work on the machine: ${phases.length} measured phases, ${reruns} re-run because other processes used over ${MAX_FOREIGN_CORES} of a core during them, ${disturbed} still over it after ${ATTEMPTS} attempts; CPU steal at most ${f1(maxSteal)} %.${skipped}
+${section('Overhead, one after the other: PostHog enabled (local sink) vs. disabled',
+    'Medians over the rounds; the ratio is the median of each round\'s enabled/disabled ratio. On a virtual machine whose CPU speed drifts from one phase to the next, these are noisy (see the ratio per round, and the GET rows: no event, so nothing to measure): the table below is the one to judge by.',
+    ['framework', 'database', 'route', 'req/s on', 'req/s off', 'ratio', 'p50 on / off', 'ratio', 'p99 on / off', 'ratio', 'server CPU per request on / off', 'ratio', 'req/s ratio per round'], overheadRows)}${section('Overhead, both at once: enabled and disabled servers sharing the server core',
+    `Each under its own autocannon (${CONNECTIONS} connections), ${PAIRED_ROUNDS} rounds of ${DURATION} s. The ratio is disabled/enabled CPU time per request: the throughput one saturated core gives with PostHog enabled, relative to disabled. "PostHog adds" is the enabled server's CPU per request less the disabled one's, in absolute terms (POST sends one \`todo_added\` per request; GET sends nothing); "bare posthog-node" is the SDK alone capturing the same event in a loop on the same core in this run (table below), and "template adds" is the difference: the template's own work per event (request context, before_send, the property merge) and what a server's event loop does differently from a loop.`,
+    ['framework', 'database', 'route', 'req/s on / off (at once)', 'server CPU per request on / off', 'ratio', 'ratio per round', 'PostHog adds per request', 'bare posthog-node per event', 'template adds', 'failed', '≥ 0.95'], pairedRows)}${section('posthog-node alone: a capture loop on the server core',
+    `\`new PostHog(token, { host: sink, maxBatchSize: 1000 })\` (the template's batch size), ${BARE_ROUNDS} rounds of N captures of \`todo_added\` with the route's properties, yielding to the event loop every 50, then \`shutdown()\`: process CPU time (all threads) per event, less the same loop without the SDK. Delivery (JSON, gzip, HTTP) included.`,
+    ['framework', 'events', 'delivered', 'CPU per event (median)', 'per round'], bareRows)}${section('Feature flags: GET /api/stats, remote vs. local evaluation',
+    `Two enabled servers at once on the server core (${flagRowsDatabase(results)}), each sent ${STATS_RATE} GET /api/stats per second by its own autocannon (${CONNECTIONS} connections) for ${FLAGS_DURATION} s; the route evaluates \`${FLAG_KEY}\` (on for everyone). Remote: a \`/flags\` request per call, which the sink answers after ${FLAGS_DELAY_MS} ms (standing in for the network round trip to PostHog). Local: \`POSTHOG_SECRET_KEY\` set, the sink serving \`/flags/definitions\` with the same delay; the server listens only once the definitions have loaded. "/flags requests" counts what each sink received during the measured load.`,
+    ['framework', 'evaluation', 'p50', 'p99', 'req/s', 'server CPU per request', '/flags requests', 'failed'], flagRows)}${section('Zero loss: todos created vs. `todo_added` events at the sink', '',
+    ['framework', 'database', 'when', 'todos created (2xx)', 'events at sink', 'lost', 'shutdown', 'exit'], lossRows)}${section('Outages: POST /api/todos under load while the sink is down',
+    `Each phase runs two enabled servers at once on the server core, each under its own autocannon (${CONNECTIONS} connections): the one under test, whose sink goes down, and a control whose sink stays healthy; "p99 vs. healthy" is the first's p99 over the control's (the "healthy" row is the same with both sinks healthy). "failed" counts non-2xx answers and connection errors of both; /api/stats is read every 250 ms from both servers (it evaluates a feature flag remotely, a request to PostHog inside the request); the column shows the server under test. "todos created" is that server's own count, warm-up included; memory is its resident set.`,
+    ['framework', 'database', 'sink', 'req/s (outage / control)', 'p99 (outage / control)', 'p99 vs. healthy', 'failed', '/api/stats p50 / max', 'RSS MB before → after → recovered', 'crashed', 'todos created', 'events after recovery', 'after shutdown', 'shutdown'], outageRows)}`;
+}
 
-### Overhead, one after the other: PostHog enabled (local sink) vs. disabled
-
-Medians over the rounds; the ratio is the median of each round's enabled/disabled ratio. On a virtual machine whose CPU speed drifts from one phase to the next, these are noisy (see the ratio per round, and the GET rows: no event, so nothing to measure): the table below is the one to judge by.
-
-${table(['framework', 'route', 'req/s on', 'req/s off', 'ratio', 'p50 on / off', 'ratio', 'p99 on / off', 'ratio', 'server CPU per request on / off', 'ratio', 'req/s ratio per round'], overheadRows)}
-
-### Overhead, both at once: enabled and disabled servers sharing the server core
-
-Each under its own autocannon (${CONNECTIONS} connections), ${PAIRED_ROUNDS} rounds of ${DURATION} s. The ratio is disabled/enabled CPU time per request: the throughput one saturated core gives with PostHog enabled, relative to disabled.
-
-${table(['framework', 'route', 'req/s on / off (at once)', 'server CPU per request on / off', 'ratio', 'ratio per round', 'failed', '≥ 0.95'], pairedRows)}
-
-### Zero loss: todos created vs. \`todo_added\` events at the sink
-
-${table(['framework', 'when', 'todos created (2xx)', 'events at sink', 'lost', 'shutdown', 'exit'], lossRows)}
-
-### Outages: POST /api/todos under load while the sink is down
-
-Each phase runs two enabled servers at once on the server core, each under its own autocannon (${CONNECTIONS} connections): the one under test, whose sink goes down, and a control whose sink stays healthy; "p99 vs. healthy" is the first's p99 over the control's (the "healthy" row is the same with both sinks healthy). "failed" counts non-2xx answers and connection errors of both; /api/stats is read every 250 ms from both servers (it evaluates a feature flag, a request to PostHog inside the request); the column shows the server under test. "todos created" is that server's own count, warm-up included; memory is its resident set.
-
-${table(['framework', 'sink', 'req/s (outage / control)', 'p99 (outage / control)', 'p99 vs. healthy', 'failed', '/api/stats p50 / max', 'RSS MB before → after → recovered', 'crashed', 'todos created', 'events after recovery', 'after shutdown', 'shutdown'], outageRows)}
-`;
+function flagRowsDatabase(results) {
+  const used = [...new Set(Object.values(results).map((r) => r.flags?.database).filter(Boolean))];
+  return `${used.join(', ')} project${used.length > 1 ? 's' : ''}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -841,42 +1205,67 @@ async function main() {
   log(`work directory ${workdir}${PINNED ? '' : ' (not pinning CPUs: needs taskset and 2 CPUs)'}`);
   const host = machine(); // before pinning this process, which would make nproc say 1
   if (PINNED) execFileSync('taskset', ['-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
-  const tools = setup(workdir);
-  const autocannonVersion = JSON.parse(readFileSync(join(workdir, 'tools', 'node_modules', 'autocannon', 'package.json'), 'utf8')).version;
-
+  const meta = {};
+  const databases = {};
+  const skipped = {};
   const results = {};
   const versions = [];
   try {
-    for (const framework of FRAMEWORKS) {
-      const project = tools.projects[framework];
-      versions.push(Object.entries(project.versions).map(([name, version]) => `${name} ${version}`).join(', '));
-      log(`== ${framework}`);
-      const sink = await startSink(project.dir);
-      const controlSink = await startSink(project.dir);
-      try {
-        const parts = new Set(opts.only.split(','));
-        results[framework] = {
-          overhead: parts.has('overhead') ? await measureOverhead(tools, project, sink) : {},
-          zeroLoss: parts.has('zero-loss') ? await measureZeroLoss(tools, project, sink) : {},
-          outages: parts.has('outages') ? await measureOutages(tools, project, sink, controlSink) : {},
-        };
-      } finally {
-        await Promise.all([sink.close(), controlSink.close()]);
+    if (DATABASES.includes('sqlite')) databases.sqlite = sqliteDatabases(workdir);
+    if (DATABASES.includes('postgres')) {
+      const postgres = await startPostgres();
+      if (postgres.skipped) {
+        skipped.postgres = postgres.skipped;
+        log(`skipping the PostgreSQL rows: ${postgres.skipped}`);
+      } else {
+        databases.postgres = postgres;
+        log(`PostgreSQL: ${postgres.version}`);
       }
     }
+    const unknown = DATABASES.filter((name) => !['sqlite', 'postgres'].includes(name));
+    if (unknown.length) throw new Error(`unknown database ${unknown.join(', ')}; use sqlite, postgres`);
+    const tools = setup(workdir, Object.keys(databases));
+    const autocannonVersion = JSON.parse(readFileSync(join(workdir, 'tools', 'node_modules', 'autocannon', 'package.json'), 'utf8')).version;
+    for (const framework of FRAMEWORKS) {
+      results[framework] = { databases: {} };
+      for (const database of Object.keys(databases)) {
+        const project = { ...tools.projects[`${framework}/${database}`], databases: databases[database] };
+        versions.push(Object.entries(project.versions).map(([name, version]) => `${name} ${version}`).join(', '));
+        log(`== ${framework} with ${database}`);
+        const sink = await startSink(project.dir);
+        const controlSink = await startSink(project.dir);
+        try {
+          // The bare loop once per framework (its posthog-node), next to the first database's overhead phases.
+          if (PARTS.has('bare') && !results[framework].bare) results[framework].bare = await measureBare(project, sink);
+          results[framework].databases[database] = {
+            overhead: PARTS.has('overhead') ? await measureOverhead(tools, project, sink) : {},
+            zeroLoss: PARTS.has('zero-loss') ? await measureZeroLoss(tools, project, sink) : {},
+            outages: PARTS.has('outages') ? await measureOutages(tools, project, sink, controlSink) : {},
+          };
+        } finally {
+          await Promise.all([sink.close(), controlSink.close()]);
+        }
+        // Flag evaluation does not touch the database: measured once per framework, on the first one.
+        if (PARTS.has('flags') && !results[framework].flags) results[framework].flags = await measureFlags(tools, project);
+      }
+    }
+    meta.autocannon = autocannonVersion;
   } finally {
+    await databases.postgres?.stop();
     if (!opts.keep && !opts.workdir) rmSync(workdir, { recursive: true, force: true });
   }
 
-  const meta = {
+  Object.assign(meta, {
     machine: host,
-    autocannon: autocannonVersion,
     versions: [...new Set(versions)].join('; '),
+    postgres: databases.postgres?.version,
+    skipped,
     seconds: (performance.now() - started) / 1000,
-    settings: { DURATION, OUTAGE_DURATION, STALL_SECONDS, WARMUP, CONNECTIONS, ROUNDS, PAIRED_ROUNDS, PINNED },
-  };
+    settings: { DURATION, OUTAGE_DURATION, STALL_SECONDS, WARMUP, CONNECTIONS, ROUNDS, PAIRED_ROUNDS, PINNED, BARE_EVENTS, FLAGS_DELAY_MS, STATS_RATE, FLAGS_DURATION },
+  });
   const text = report(results, meta);
   console.log(text);
+  mkdirSync(join(REPO, '.cache'), { recursive: true });
   writeFileSync(join(REPO, '.cache', 'bench-results.json'), JSON.stringify({ meta, results }, null, 2));
   writeReport(text);
 }
