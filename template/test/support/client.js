@@ -34,6 +34,7 @@ export function createClient(baseUrl) {
     } catch {
       parsed = undefined;
     }
+    // The caller names the shape it expects; the assertions of each test check it.
     return { status: res.status, headers: res.headers, text, body: parsed };
   }
 
