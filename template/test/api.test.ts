@@ -175,7 +175,7 @@ describe('GET /api/me', () => {
     'an unknown token': `Bearer ${'0'.repeat(64)}`,
   })) {
     it(`answers 401 for ${what}`, async () => {
-      const headers = authorization === undefined ? {} : { authorization };
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
       assertError(await api.request('GET', '/api/me', { headers }), 401);
     });
   }
