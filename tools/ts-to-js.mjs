@@ -53,7 +53,7 @@ function dropTypeOnlyLines(source, stripped) {
 // `./store.ts`, `../src/server.ts`, `test/*.test.ts`: file names in code and in
 // comments name the JavaScript files in a JavaScript project.
 const withJsNames = (code) => code.replace(/(?<=[\w*\-]\.)ts\b(?![\w-])/g, (match, offset) =>
-  code.slice(offset - 2, offset) === 'd.' ? match : 'js');
+  code.slice(offset - 3, offset) === '.d.' ? match : 'js');
 
 export async function javaScriptOf(source) {
   const stripped = stripTypeScriptTypes(source, { mode: 'strip' });
