@@ -107,7 +107,7 @@ export function createApi({ store, posthog, production, frontend, log = console 
       method: route.method,
       path: route.path,
       bodySchema: route.bodySchema,
-      // Only these routes read a body (body.js); the others ignore any.
+      // Only these routes read a body (body.ts); the others ignore any.
       takesBody: route.bodySchema !== undefined,
       // The token is looked up here, inside the route, so that a database that
       // fails is answered like any other error of the request; the handler then

@@ -89,7 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: parsePort(env.PORT),
     host: env.HOST?.trim() || undefined,
     production: env.NODE_ENV === 'production',
-    // Checked by src/database.js, which knows what its database accepts.
+    // Checked by src/database.ts, which knows what its database accepts.
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     posthog: {
       apiKey: env.POSTHOG_PROJECT_TOKEN?.trim() || env.POSTHOG_API_KEY?.trim() || '',

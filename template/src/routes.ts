@@ -53,9 +53,9 @@ const todoNotFound = () => new HttpError(404, 'Todo not found');
 /**
  * The whole HTTP API as plain data and functions, so each framework adapter
  * only translates requests and responses. A handler gets
- * `{ body, params, user, context }` (context from request-context.js) and
+ * `{ body, params, user, context }` (context from request-context.ts) and
  * returns `{ status, body }`; it throws HttpError for a client's mistake.
- * `bodySchema` names the JSON Schema in validation.js that its body must meet.
+ * `bodySchema` names the JSON Schema in validation.ts that its body must meet.
  */
 export function createRoutes({ store, posthog, production }: RoutesOptions): Route[] {
   const analytics = createAnalytics(posthog);

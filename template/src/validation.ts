@@ -24,7 +24,7 @@ const MAX_NAME_LENGTH = 200;
 const MAX_TITLE_LENGTH = 500;
 
 // One message per field. Every framework runs these same checks on the same
-// parsed body (body.js), so each mistake gets the same words everywhere.
+// parsed body (body.ts), so each mistake gets the same words everywhere.
 export const MESSAGES = {
   body: 'Request body must be a JSON object',
   email: 'email must be a valid email address',
