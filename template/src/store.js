@@ -23,9 +23,9 @@ import { ServiceUnavailableError } from './http-error.js';
  *   isAvailable()                      whether the database answers now (for /health)
  *   close()
  *
- * A user is { id, email, name, passwordHash }; a todo is { id, userId, title,
- * completed, createdAt, completedAt }, its timestamps ISO 8601 strings
- * (completedAt null while it is open).
+ * A user is { id, email, name, passwordHash }, name null when none was given;
+ * a todo is { id, userId, title, completed, createdAt, completedAt }, its
+ * timestamps ISO 8601 strings (completedAt null while it is open).
  */
 
 /**

@@ -23,15 +23,16 @@ import { ServiceUnavailableError } from './http-error.ts';
  *   isAvailable()                      whether the database answers now (for /health)
  *   close()
  *
- * A user is { id, email, name, passwordHash }; a todo is { id, userId, title,
- * completed, createdAt, completedAt }, its timestamps ISO 8601 strings
- * (completedAt null while it is open).
+ * A user is { id, email, name, passwordHash }, name null when none was given;
+ * a todo is { id, userId, title, completed, createdAt, completedAt }, its
+ * timestamps ISO 8601 strings (completedAt null while it is open).
  */
 
 export interface User {
   id: string;
   email: string;
-  name: string;
+  /** null when the user gave none */
+  name: string | null;
   passwordHash: string;
 }
 
