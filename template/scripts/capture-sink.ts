@@ -158,7 +158,11 @@ export async function startCaptureSink({
     const url = new URL(req.url!, 'http://sink.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const entry: ReceivedRequest = {
-      method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers };
+      method: req.method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+    };
     const raw = await readBody(req);
     if (raw === null) {
       entry.error = `Body over ${MAX_BODY_BYTES} bytes`;
@@ -192,7 +196,12 @@ export async function startCaptureSink({
       const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
       if (!bearer || (secretKey !== undefined && bearer !== secretKey)) return reply(401, BAD_SECRET_KEY);
       if (!url.searchParams.get('token')) {
-        return reply(400, { type: 'validation_error', code: 'invalid_input', detail: 'token is required', attr: 'token' });
+        return reply(400, {
+          type: 'validation_error',
+          code: 'invalid_input',
+          detail: 'token is required',
+          attr: 'token',
+        });
       }
       return reply(200, definitionsResponse(flagMap));
     }
@@ -285,8 +294,7 @@ export async function startCaptureSink({
      * `predicate` is a function of the event, or an event name.
      */
     waitFor(predicate: string | ((event: CapturedEvent) => boolean), options?: WaitOptions) {
-      const matches =
-        typeof predicate === 'function' ? predicate : (event: CapturedEvent) => event.event === predicate;
+      const matches = typeof predicate === 'function' ? predicate : (event: CapturedEvent) => event.event === predicate;
       return waitUntil(events, listeners, matches, 'event', options);
     },
 
@@ -338,7 +346,8 @@ function waitUntil<T extends CapturedEvent | ReceivedRequest>(
     };
     const timer = setTimeout(() => {
       done();
-      const seen = list.map((item) => ('event' in item ? item.event : `${item.method} ${item.path}`)).join(', ') || 'nothing';
+      const seen =
+        list.map((item) => ('event' in item ? item.event : `${item.method} ${item.path}`)).join(', ') || 'nothing';
       reject(new Error(`Timed out after ${timeout} ms waiting for ${count} matching ${noun}(s); received: ${seen}`));
     }, timeout);
     const done = () => {
@@ -392,7 +401,8 @@ function decodeBody(raw: Buffer, headers: IncomingHttpHeaders, query: URLSearchP
   }
 }
 
-const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 // {api_key, batch: [...]} from posthog-node; a single event or an array from posthog-js.
 function fromCaptureV0(body: unknown): CapturedEvent[] {
@@ -502,7 +512,11 @@ async function browserAsset(
     // The project's own posthog-js has every extension bundle, at the version the page runs.
     const text = await readPostHogJsFile(script[1]);
     if (text !== null) return { status: 200, type: 'text/javascript; charset=utf-8', body: text };
-    return { status: 404, type: 'text/javascript; charset=utf-8', body: `/* ${script[1]}: not in this project's posthog-js */\n` };
+    return {
+      status: 404,
+      type: 'text/javascript; charset=utf-8',
+      body: `/* ${script[1]}: not in this project's posthog-js */\n`,
+    };
   }
   return null;
 }
@@ -541,7 +555,8 @@ async function readPostHogJsFile(name: string): Promise<string | null> {
 
 // The /flags?v=2 shape; featureFlags is kept for older clients reading v1.
 function flagsResponse(flagMap: FlagMap, distinctId: string) {
-  const flags: Record<string, { key: string; enabled: boolean; variant?: string; reason: object; metadata: object }> = {};
+  const flags: Record<string, { key: string; enabled: boolean; variant?: string; reason: object; metadata: object }> =
+    {};
   for (const [key, setting] of Object.entries(flagMap)) {
     const value = evaluate(key, setting, distinctId);
     flags[key] = {
@@ -550,7 +565,10 @@ function flagsResponse(flagMap: FlagMap, distinctId: string) {
       variant: typeof value === 'string' ? value : undefined,
       reason: value
         ? { code: 'condition_match', description: 'Set in the local capture sink' }
-        : { code: rolloutOf(setting) === undefined ? 'no_condition_match' : 'out_of_rollout_bound', description: 'Set in the local capture sink' },
+        : {
+            code: rolloutOf(setting) === undefined ? 'no_condition_match' : 'out_of_rollout_bound',
+            description: 'Set in the local capture sink',
+          },
       metadata: { id: 1, version: 1 },
     };
   }
@@ -635,7 +653,7 @@ async function main() {
   // With --json, stdout carries only events so it can be piped into jq.
   const log = args.json ? console.error : console.log;
   log(`PostHog capture sink listening on ${sink.url}`);
-  log('Send your server\'s events here instead of to PostHog:');
+  log("Send your server's events here instead of to PostHog:");
   log(`  POSTHOG_HOST=${sink.url} npm start`);
   log('(Any token works. If .env has none, add POSTHOG_PROJECT_TOKEN=phc_local in front.)');
   const flagList = Object.entries(flags).map(([key, value]) => `${key} ${describeSetting(value)}`);
@@ -702,7 +720,9 @@ function formatEvent(event: CapturedEvent): string {
     if (!key.startsWith('$')) rows.push([key, value]);
   }
   const width = Math.max(...rows.map(([key]) => key.length));
-  const lines = rows.map(([key, value]) => `  ${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  const lines = rows.map(
+    ([key, value]) => `  ${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+  );
   return `${time}  ${event.event}${personless}\n${lines.join('\n')}\n`;
 }
 

@@ -87,7 +87,9 @@ if (failure) fail(await explain(failure, captureError ? 'send the test event' : 
 
 if (standIn) {
   console.log(`✓ The local capture sink at ${host} received "${EVENT}" with token ${mask(apiKey)}.`);
-  console.log('  This is the stand-in from npm run posthog:inspect, not PostHog: nothing reaches your PostHog project.');
+  console.log(
+    '  This is the stand-in from npm run posthog:inspect, not PostHog: nothing reaches your PostHog project.',
+  );
   console.log('  Set POSTHOG_HOST to your PostHog host (or remove it) to check the real thing.');
 } else {
   console.log(`✓ PostHog is set up: sent "${EVENT}" to ${host} with token ${mask(apiKey)}.`);
@@ -167,10 +169,16 @@ async function checkFlagDefinitions(secretKey: string): Promise<{ ok: boolean; m
     return { ok: false, message: `PostHog refused POSTHOG_SECRET_KEY (HTTP 403${detail}): ${why}. ${where}` };
   }
   if (res.status === 402) {
-    return { ok: false, message: `PostHog answered HTTP 402${detail}: the feature flags quota of this organization is used up.` };
+    return {
+      ok: false,
+      message: `PostHog answered HTTP 402${detail}: the feature flags quota of this organization is used up.`,
+    };
   }
   if (res.status >= 500) {
-    return { ok: false, message: `Could not load feature flag definitions: ${host} answered HTTP ${res.status}${detail}. Try again shortly.` };
+    return {
+      ok: false,
+      message: `Could not load feature flag definitions: ${host} answered HTTP ${res.status}${detail}. Try again shortly.`,
+    };
   }
   return {
     ok: false,

@@ -11,7 +11,10 @@ import {
 } from './request-context.ts';
 import {
   createRoutes,
-  type AuthorizedRequest, type BodySchema, type Method, type Reply,
+  type AuthorizedRequest,
+  type BodySchema,
+  type Method,
+  type Reply,
   type Route,
   type RouteRequest,
 } from './routes.ts';

@@ -54,7 +54,9 @@ function parsePollInterval(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 100) {
-    throw new Error(`POSTHOG_FLAGS_POLL_INTERVAL_MS must be a whole number of milliseconds, at least 100, got "${value}"`);
+    throw new Error(
+      `POSTHOG_FLAGS_POLL_INTERVAL_MS must be a whole number of milliseconds, at least 100, got "${value}"`,
+    );
   }
   return ms;
 }

@@ -63,7 +63,10 @@ export function clientErrorOf(error: unknown): ClientError | null {
   const status = (error as Thrown | null)?.status ?? (error as Thrown | null)?.statusCode;
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 499) return null;
   if (error instanceof HttpError) return { status, message: error.message };
-  if (status === 400 && /JSON|parse/i.test(`${(error as Thrown).type} ${(error as Thrown).message} ${(error as Thrown).code}`)) {
+  if (
+    status === 400 &&
+    /JSON|parse/i.test(`${(error as Thrown).type} ${(error as Thrown).message} ${(error as Thrown).code}`)
+  ) {
     return { status, message: 'Request body is not valid JSON' };
   }
   return { status, message: CLIENT_ERROR_MESSAGES[status] ?? 'Bad Request' };
@@ -71,7 +74,11 @@ export function clientErrorOf(error: unknown): ClientError | null {
 
 // What Node itself answers to a request it cannot parse (a bad method, a broken
 // Content-Length, a head over 16 kB), before any framework sees it.
-const PARSER_ERROR_STATUS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+const PARSER_ERROR_STATUS: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
 
 /**
  * The server's 'clientError' listener (Fastify's clientErrorHandler): the same

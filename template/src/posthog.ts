@@ -68,10 +68,17 @@ export class AppPostHog extends PostHog {
    */
   async stop(timeoutMs: number): Promise<number> {
     const deadline = performance.now() + timeoutMs;
-    await withTimeout(this.flush().catch(() => {}), timeoutMs);
+    await withTimeout(
+      this.flush().catch(() => {}),
+      timeoutMs,
+    );
     const undelivered = this.pendingEvents;
     const left = deadline - performance.now();
-    if (undelivered === 0 && left > 0) await withTimeout(this.shutdown(left).catch(() => {}), left);
+    if (undelivered === 0 && left > 0)
+      await withTimeout(
+        this.shutdown(left).catch(() => {}),
+        left,
+      );
     return undelivered;
   }
 }
@@ -195,8 +202,14 @@ function localEvaluationOptions(
 // minute); say it once in plain words, and again only after it worked in between.
 // The SDK's messages never contain the key, and neither does ours.
 const DEFINITION_PROBLEMS: [RegExp, string][] = [
-  [/invalid/i, 'PostHog rejected POSTHOG_SECRET_KEY (HTTP 401): the key, or the project token it is paired with, is wrong'],
-  [/permission/i, 'POSTHOG_SECRET_KEY may not read feature flag definitions (HTTP 403): use the project\'s feature flags secret key (phs_...) or a personal API key with feature flag read access, from this project'],
+  [
+    /invalid/i,
+    'PostHog rejected POSTHOG_SECRET_KEY (HTTP 401): the key, or the project token it is paired with, is wrong',
+  ],
+  [
+    /permission/i,
+    "POSTHOG_SECRET_KEY may not read feature flag definitions (HTTP 403): use the project's feature flags secret key (phs_...) or a personal API key with feature flag read access, from this project",
+  ],
   [/rate limited/i, 'PostHog is rate limiting the feature flag definitions requests (HTTP 429)'],
 ];
 
@@ -221,7 +234,10 @@ export async function waitForFlagDefinitions(posthog: AppPostHog, timeoutMs: num
   if (!posthog.evaluatesFlagsLocally) return;
   let unsubscribe!: () => void;
   const refused = new Promise<void>((resolve) => {
-    unsubscribe = posthog.on('error', (error: PostHogFailure | undefined) => error?.name === 'ClientError' && resolve());
+    unsubscribe = posthog.on(
+      'error',
+      (error: PostHogFailure | undefined) => error?.name === 'ClientError' && resolve(),
+    );
   });
   await Promise.race([posthog.waitForLocalEvaluationReady(timeoutMs), refused]);
   unsubscribe();

@@ -143,7 +143,9 @@ export function createRoutes({ store, posthog, production }: RoutesOptions): Rou
         const todo = await store.findTodo(user.id, params.id);
         if (!todo) throw todoNotFound();
         const changes: TodoChanges = parseTodoChanges(body);
-        const changed = (Object.keys(changes) as (keyof TodoChanges)[]).filter((field) => changes[field] !== todo[field]);
+        const changed = (Object.keys(changes) as (keyof TodoChanges)[]).filter(
+          (field) => changes[field] !== todo[field],
+        );
         const completing = changes.completed === true && !todo.completed;
 
         if (changed.includes('completed')) {

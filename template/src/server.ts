@@ -62,7 +62,8 @@ const { server, close } = await createServer(api, {
 
 server.once('error', (error: NodeJS.ErrnoException) => {
   const where = `${config.host ?? 'all interfaces'} port ${config.port}`;
-  if (error.code === 'EADDRINUSE') exitWith(`Port ${config.port} is already in use: set PORT to a free port (0 picks any).`);
+  if (error.code === 'EADDRINUSE')
+    exitWith(`Port ${config.port} is already in use: set PORT to a free port (0 picks any).`);
   exitWith(`Cannot listen on ${where}: ${error.message}`);
 });
 
@@ -106,7 +107,9 @@ async function shutdown(signal: NodeJS.Signals) {
   console.log(`${signal} received: finishing in-flight requests and flushing PostHog (${signal} again to exit now)`);
   setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS).unref();
   setTimeout(() => {
-    console.error(`Shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting. ${undeliveredLine(posthog.pendingEvents)}`);
+    console.error(
+      `Shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting. ${undeliveredLine(posthog.pendingEvents)}`,
+    );
     process.exit(1);
   }, SHUTDOWN_LIMIT_MS).unref();
   try {

@@ -257,7 +257,10 @@ describe('todos', () => {
     assert.equal(done.body.todo.completed, true);
     assert.match(done.body.todo.completedAt, ISO_DATE);
 
-    const reopened = await api.request('PATCH', `/api/todos/${todo.id}`, { json: { completed: false }, token });
+    const reopened = await api.request('PATCH', `/api/todos/${todo.id}`, {
+      json: { completed: false },
+      token,
+    });
     assert.equal(reopened.status, 200);
     assert.equal(reopened.body.todo.completed, false);
     assert.equal(reopened.body.todo.completedAt, null);

@@ -17,9 +17,7 @@ const tracing = ({ distinctId, sessionId }: { distinctId?: string; sessionId?: s
 describe('signup and login', { concurrency: true }, () => {
   it('signup sends $identify and user_signed_up for the new user', async () => {
     const headers = tracing({ distinctId: 'anon-signup-1', sessionId: 'session-signup-1' });
-    const { result: account, events } = await runScenario((api) =>
-      api.signup({ name: 'Ada Lovelace', headers }),
-    );
+    const { result: account, events } = await runScenario((api) => api.signup({ name: 'Ada Lovelace', headers }));
     assert.deepEqual(namesOf(events), ['$identify', 'user_signed_up']);
 
     const identify = only(events, '$identify');
@@ -79,7 +77,8 @@ describe('todo events', { concurrency: true }, () => {
       const { user, token } = await api.signup();
       const milk = await api.addTodo(token, 'Buy milk', session);
       const bread = await api.addTodo(token, 'Bake bread', session);
-      const edit = (id: string, json: unknown) => api.request('PATCH', `/api/todos/${id}`, { json, token, headers: session });
+      const edit = (id: string, json: unknown) =>
+        api.request('PATCH', `/api/todos/${id}`, { json, token, headers: session });
       assert.equal((await edit(milk.id, { title: 'Buy oat milk' })).status, 200);
       assert.equal((await edit(milk.id, { completed: true })).status, 200);
       // Already completed: not a false -> true transition, so no second todo_completed.
@@ -93,7 +92,12 @@ describe('todo events', { concurrency: true }, () => {
     const { user, milk, bread } = result;
     const todoEvents = appEvents(events).filter((event) => event.event.startsWith('todo_'));
     assert.deepEqual(namesOf(todoEvents), [
-      'todo_added', 'todo_added', 'todo_completed', 'todo_deleted', 'todo_deleted', 'todo_updated',
+      'todo_added',
+      'todo_added',
+      'todo_completed',
+      'todo_deleted',
+      'todo_deleted',
+      'todo_updated',
     ]);
     for (const event of todoEvents) {
       assert.equal(event.distinct_id, user.id, `${event.event} distinct id`);
@@ -102,8 +106,13 @@ describe('todo events', { concurrency: true }, () => {
 
     const added = named(events, 'todo_added');
     assert.deepEqual(
-      added.map(({ properties: p }) => [p.todo_id, p.title_length, p.total_todos!] as const).sort((a, b) => a[2] - b[2]),
-      [[milk.id, 'Buy milk'.length, 1], [bread.id, 'Bake bread'.length, 2]],
+      added
+        .map(({ properties: p }) => [p.todo_id, p.title_length, p.total_todos!] as const)
+        .sort((a, b) => a[2] - b[2]),
+      [
+        [milk.id, 'Buy milk'.length, 1],
+        [bread.id, 'Bake bread'.length, 2],
+      ],
     );
     assertRequestProperties(added[0], { method: 'POST', path: '/api/todos' });
 
@@ -123,7 +132,10 @@ describe('todo events', { concurrency: true }, () => {
     const deleted = named(events, 'todo_deleted');
     assert.deepEqual(
       deleted.map(({ properties: p }) => [p.todo_id, p.was_completed]).sort(),
-      [[milk.id, true], [bread.id, false]].sort(),
+      [
+        [milk.id, true],
+        [bread.id, false],
+      ].sort(),
     );
     const milkDeleted = deleted.find((event) => event.properties.todo_id === milk.id);
     assertRequestProperties(milkDeleted!, { method: 'DELETE', path: `/api/todos/${milk.id}` });
@@ -156,19 +168,24 @@ describe('todo events', { concurrency: true }, () => {
   it('stats_viewed records whether detailed analytics was on', async () => {
     const detailed = new Set<string>();
     const flags = (distinctId: string) => ({ 'detailed-analytics': detailed.has(distinctId) });
-    const { result, events } = await runScenario(async (api) => {
-      const on = await api.signup();
-      const off = await api.signup();
-      detailed.add(on.user.id);
-      const onStats = await api.request<StatsBody>('GET', '/api/stats?from=tests', { token: on.token });
-      const offStats = await api.request<StatsBody>('GET', '/api/stats', { token: off.token });
-      assert.ok(Array.isArray(onStats.body.todos), 'flag on: stats include todos');
-      assert.ok(!('todos' in offStats.body), 'flag off: stats leave todos out');
-      return { on: on.user.id, off: off.user.id };
-    }, { flags });
+    const { result, events } = await runScenario(
+      async (api) => {
+        const on = await api.signup();
+        const off = await api.signup();
+        detailed.add(on.user.id);
+        const onStats = await api.request<StatsBody>('GET', '/api/stats?from=tests', { token: on.token });
+        const offStats = await api.request<StatsBody>('GET', '/api/stats', { token: off.token });
+        assert.ok(Array.isArray(onStats.body.todos), 'flag on: stats include todos');
+        assert.ok(!('todos' in offStats.body), 'flag off: stats leave todos out');
+        return { on: on.user.id, off: off.user.id };
+      },
+      { flags },
+    );
     const viewed = named(events, 'stats_viewed');
     assert.equal(viewed.length, 2);
-    const byUser: Record<string, PostHogEvent | undefined> = Object.fromEntries(viewed.map((event) => [event.distinct_id, event]));
+    const byUser: Record<string, PostHogEvent | undefined> = Object.fromEntries(
+      viewed.map((event) => [event.distinct_id, event]),
+    );
     assert.equal(byUser[result.on]?.properties.detailed_analytics, true);
     assert.equal(byUser[result.off]?.properties.detailed_analytics, false);
     assertRequestProperties(byUser[result.on]!, { method: 'GET', path: '/api/stats', url: '/api/stats?from=tests' });
@@ -195,7 +212,10 @@ describe('request context', { concurrency: true }, () => {
     const long = 'x'.repeat(1200);
     const { result: account, events } = await runScenario(async (api) => {
       // Tab and C1 control characters survive HTTP parsing; the server must strip them.
-      const dirty = { 'x-posthog-distinct-id': ` anon\t-\u0085id\u009f${long} `, 'x-posthog-session-id': '\tsess\u0085ion-1 ' };
+      const dirty = {
+        'x-posthog-distinct-id': ` anon\t-\u0085id\u009f${long} `,
+        'x-posthog-session-id': '\tsess\u0085ion-1 ',
+      };
       await api.request('GET', '/debug/error', { headers: dirty });
       return api.signup({ headers: dirty });
     });
@@ -277,32 +297,35 @@ describe('errors', { concurrency: true }, () => {
 describe('privacy', { concurrency: true }, () => {
   it('no event contains a password, a token or a raw request body', async () => {
     const secrets: string[] = [];
-    const { events } = await runScenario(async (api) => {
-      const headers = tracing({ distinctId: 'anon-privacy', sessionId: 'session-privacy' });
-      const signupBody = { email: uniqueEmail(), password: uniquePassword(), name: 'Private Person' };
-      const signup = await api.request<AuthBody>('POST', '/api/auth/signup', { json: signupBody, headers });
-      const wrongPassword = uniquePassword();
-      await api.request('POST', '/api/auth/login', { json: { email: signupBody.email, password: wrongPassword } });
-      const login = await api.login({ email: signupBody.email, password: signupBody.password, headers });
-      const token = login.token;
-      await api.request('GET', '/api/me', { token });
-      const todoBody = { title: 'A private title' };
-      const todo = (await api.request<TodoBody>('POST', '/api/todos', { json: todoBody, token, headers })).body.todo;
-      const patchBody = { title: 'Another private title', completed: true };
-      await api.request('PATCH', `/api/todos/${todo.id}`, { json: patchBody, token, headers });
-      await api.request('GET', '/api/stats', { token, headers });
-      await api.request('GET', '/debug/error', { token, headers });
-      await api.request('DELETE', `/api/todos/${todo.id}`, { token, headers });
-      secrets.push(
-        signupBody.password,
-        wrongPassword,
-        signup.body.token,
-        token,
-        JSON.stringify(signupBody),
-        JSON.stringify(todoBody),
-        JSON.stringify(patchBody),
-      );
-    }, { flags: { 'detailed-analytics': true } });
+    const { events } = await runScenario(
+      async (api) => {
+        const headers = tracing({ distinctId: 'anon-privacy', sessionId: 'session-privacy' });
+        const signupBody = { email: uniqueEmail(), password: uniquePassword(), name: 'Private Person' };
+        const signup = await api.request<AuthBody>('POST', '/api/auth/signup', { json: signupBody, headers });
+        const wrongPassword = uniquePassword();
+        await api.request('POST', '/api/auth/login', { json: { email: signupBody.email, password: wrongPassword } });
+        const login = await api.login({ email: signupBody.email, password: signupBody.password, headers });
+        const token = login.token;
+        await api.request('GET', '/api/me', { token });
+        const todoBody = { title: 'A private title' };
+        const todo = (await api.request<TodoBody>('POST', '/api/todos', { json: todoBody, token, headers })).body.todo;
+        const patchBody = { title: 'Another private title', completed: true };
+        await api.request('PATCH', `/api/todos/${todo.id}`, { json: patchBody, token, headers });
+        await api.request('GET', '/api/stats', { token, headers });
+        await api.request('GET', '/debug/error', { token, headers });
+        await api.request('DELETE', `/api/todos/${todo.id}`, { token, headers });
+        secrets.push(
+          signupBody.password,
+          wrongPassword,
+          signup.body.token,
+          token,
+          JSON.stringify(signupBody),
+          JSON.stringify(todoBody),
+          JSON.stringify(patchBody),
+        );
+      },
+      { flags: { 'detailed-analytics': true } },
+    );
 
     assert.ok(appEvents(events).length >= 10, 'the scenario produced events to inspect');
     const everything = JSON.stringify(events);

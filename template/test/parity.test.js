@@ -35,7 +35,13 @@ const post = (name, body, headers = [JSON_TYPE], expect) => ({
   body,
   expect,
 });
-const get = (name, path, expect, extra = {}) => ({ name, method: 'GET', path, expect, ...extra });
+const get = (name, path, expect, extra = {}) => ({
+  name,
+  method: 'GET',
+  path,
+  expect,
+  ...extra,
+});
 
 /** `port` is the server's, for absolute-form targets. */
 function table(port) {

@@ -79,7 +79,10 @@ export function createClient(baseUrl: string) {
     path: string,
     { json, body, token, headers = {} }: RequestOptions = {},
   ): Promise<ApiResponse<Body>> {
-    const init: RequestInit & { headers: Record<string, string> } = { method, headers: { 'user-agent': USER_AGENT, ...headers } };
+    const init: RequestInit & { headers: Record<string, string> } = {
+      method,
+      headers: { 'user-agent': USER_AGENT, ...headers },
+    };
     if (token) init.headers.authorization = `Bearer ${token}`;
     if (json !== undefined || body !== undefined) {
       init.body = json !== undefined ? JSON.stringify(json) : body;
@@ -110,7 +113,15 @@ export function createClient(baseUrl: string) {
   }
 
   /** Logs in (asserting 200) and returns {user, token}. */
-  async function login({ email, password, headers }: { email: string; password: string; headers?: Record<string, string> }) {
+  async function login({
+    email,
+    password,
+    headers,
+  }: {
+    email: string;
+    password: string;
+    headers?: Record<string, string>;
+  }) {
     const res = await request<AuthBody>('POST', '/api/auth/login', { json: { email, password }, headers });
     assert.equal(res.status, 200, `login failed: ${res.status} ${res.text}`);
     return res.body;
@@ -130,6 +141,10 @@ export function createClient(baseUrl: string) {
 export function assertError(res: ApiResponse, status: number): asserts res is ApiResponse<ErrorBody> {
   assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-  assert.equal(typeof (res.body as ErrorBody | undefined)?.error, 'string', `error body should be {"error": "..."}, got ${res.text}`);
+  assert.equal(
+    typeof (res.body as ErrorBody | undefined)?.error,
+    'string',
+    `error body should be {"error": "..."}, got ${res.text}`,
+  );
   assert.ok((res.body as ErrorBody).error.length > 0, 'error message should not be empty');
 }

@@ -70,13 +70,19 @@ export function named(events: readonly CapturedEvent[], name: string) {
 /** Exactly one event with this name; returns it. */
 export function only(events: readonly CapturedEvent[], name: string): PostHogEvent {
   const found = named(events, name);
-  assert.equal(found.length, 1, `expected exactly one ${name}, got ${found.length} among: ${namesOf(events).join(', ')}`);
+  assert.equal(
+    found.length,
+    1,
+    `expected exactly one ${name}, got ${found.length} among: ${namesOf(events).join(', ')}`,
+  );
   return found[0];
 }
 
 /** Event names, sorted, so a list of expected names can be compared regardless of batching order. */
 export function namesOf(events: readonly CapturedEvent[]) {
-  return appEvents(events).map((event) => event.event).sort();
+  return appEvents(events)
+    .map((event) => event.event)
+    .sort();
 }
 
 /** The request properties posthog-node's Express helper would attach. */

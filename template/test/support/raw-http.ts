@@ -46,7 +46,15 @@ export interface NoResponse {
  */
 export function rawRequest(
   baseUrl: string,
-  { method = 'GET', path = '/', headers = [], body, contentLength = true, abortAfterBytes, timeout = 10_000 }: RawRequest,
+  {
+    method = 'GET',
+    path = '/',
+    headers = [],
+    body,
+    contentLength = true,
+    abortAfterBytes,
+    timeout = 10_000,
+  }: RawRequest,
 ): Promise<RawResponse | NoResponse> {
   const headOnly = method === 'HEAD';
   const { hostname, port } = new URL(baseUrl);
@@ -58,7 +66,10 @@ export function rawRequest(
   if (body !== undefined && contentLength && !names.has('content-length') && !names.has('transfer-encoding')) {
     all.push(['Content-Length', String(payload.length)]);
   }
-  const head = Buffer.from(`${method} ${path} HTTP/1.1${CRLF}${all.map(([name, value]) => `${name}: ${value}${CRLF}`).join('')}${CRLF}`, 'latin1');
+  const head = Buffer.from(
+    `${method} ${path} HTTP/1.1${CRLF}${all.map(([name, value]) => `${name}: ${value}${CRLF}`).join('')}${CRLF}`,
+    'latin1',
+  );
 
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];

@@ -7,12 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startCaptureSink } from '../../scripts/capture-sink.ts';
-import type {
-  CapturedEvent,
-  CaptureSink,
-  CaptureSinkOptions,
-  ReceivedRequest,
-} from '../../scripts/capture-sink.ts';
+import type { CapturedEvent, CaptureSink, CaptureSinkOptions, ReceivedRequest } from '../../scripts/capture-sink.ts';
 import { createClient } from './client.ts';
 import { newTestDatabaseUrl } from './database.ts';
 
@@ -70,7 +65,9 @@ export const newProjectToken = () => `phc_test_${randomBytes(12).toString('hex')
  * Each server gets an empty database of its own unless `env.DATABASE_URL` names one.
  */
 export async function startServer({ sink, token = newProjectToken(), env = {} }: ServerOptions = {}) {
-  const childEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_SETTING.test(name)));
+  const childEnv: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !INHERITED_SETTING.test(name)),
+  );
   Object.assign(childEnv, { PORT: '0', HOST: '127.0.0.1' });
   if (!('DATABASE_URL' in env)) childEnv.DATABASE_URL = await newTestDatabaseUrl();
   if (token) childEnv.POSTHOG_PROJECT_TOKEN = token;
@@ -108,7 +105,10 @@ export async function startServer({ sink, token = newProjectToken(), env = {} }:
       const match = READY_LINE.exec(output.stdout);
       if (match) settle(null, match[1]);
     };
-    const timer = setTimeout(() => settle(`did not print "listening on ..." within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => settle(`did not print "listening on ..." within ${READY_TIMEOUT_MS} ms`),
+      READY_TIMEOUT_MS,
+    );
     child.stdout.on('data', onData);
     exited.then(({ code, signal }) => settle(`exited (code ${code}, signal ${signal}) before listening`));
   });
@@ -148,7 +148,11 @@ export async function startServer({ sink, token = newProjectToken(), env = {} }:
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`No output line matched ${pattern} within ${timeout} ms.\n--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}`));
+          reject(
+            new Error(
+              `No output line matched ${pattern} within ${timeout} ms.\n--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}`,
+            ),
+          );
         }, timeout);
         const done = () => {
           clearTimeout(timer);
