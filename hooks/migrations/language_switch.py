@@ -1,0 +1,96 @@
+"""Copier migration, before every update: a `language` switch must not lose edits.
+
+`copier update --data language=typescript` (or back to `javascript`) replaces every
+source of the old language with the new one's: `src/routes.js` goes and
+`src/routes.ts` comes. Copier deletes the old file even when you changed it, so
+your change would silently disappear from the working tree. This script stops
+the update first, before anything in the project changes, and names the files
+you changed, unless nothing would be lost.
+
+It renders the version the project is on, with its recorded answers (as Copier
+does to compute the update), and compares that with the project's own source
+files of the old language. Files you added are never touched by a switch, and
+files you deleted stay deleted; only changed template files stop it. Set
+`LANGUAGE_SWITCH_DROPS_EDITS=1` to switch anyway and port the changes from git
+history by hand.
+
+    language_switch.py NEW_LANGUAGE ANSWERS_FILE
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+EXTENSIONS = {"javascript": ".js", "typescript": ".ts"}
+SOURCE_DIRS = ("src", "test", "scripts")
+# Plain JavaScript in both languages: a switch keeps it.
+BOTH_LANGUAGES = {"scripts/check-node.js"}
+OVERRIDE = "LANGUAGE_SWITCH_DROPS_EDITS"
+
+
+def sources(root: Path, extension: str) -> dict[str, Path]:
+    found = {}
+    for top in SOURCE_DIRS:
+        for path in (root / top).rglob(f"*{extension}"):
+            rel = path.relative_to(root).as_posix()
+            if path.is_file() and "node_modules" not in path.parts and rel not in BOTH_LANGUAGES:
+                found[rel] = path
+    return found
+
+
+def render_old_version(answers: dict, destination: Path) -> None:
+    from copier import run_copy
+
+    data = {key: value for key, value in answers.items() if not key.startswith("_")}
+    run_copy(
+        answers["_src_path"], destination, data=data, vcs_ref=answers["_commit"],
+        defaults=True, overwrite=True, unsafe=True, quiet=True, skip_tasks=True,
+    )
+
+
+def main(new_language: str, answers_file: str) -> int:
+    answers = yaml.safe_load(Path(answers_file).read_text()) or {}
+    old_language = answers.get("language", "javascript")
+    if old_language == new_language or new_language not in EXTENSIONS:
+        return 0
+
+    old, new = EXTENSIONS[old_language], EXTENSIONS[new_language]
+    with tempfile.TemporaryDirectory(prefix="language-switch-") as tmp:
+        rendered = Path(tmp) / "project"
+        render_old_version(answers, rendered)
+        template_files = sources(rendered, old)
+        project_files = sources(Path.cwd(), old)
+        changed = sorted(
+            rel for rel, path in project_files.items()
+            if rel in template_files and path.read_bytes() != template_files[rel].read_bytes()
+        )
+    own = sorted(rel for rel in project_files if rel not in template_files)
+
+    if changed and os.environ.get(OVERRIDE) != "1":
+        print(
+            f"Stopped before switching language from {old_language} to {new_language}: nothing changed.\n"
+            f"The switch replaces each template {old} file with its {new} form, and you changed these:\n"
+            + "".join(f"  {rel}\n" for rel in changed)
+            + f"Their changes would be lost. Either stay in {old_language} (update without "
+            f"--data language=...), or switch and port them into the {new} files by hand from git\n"
+            f"history: {OVERRIDE}=1 copier update --trust --defaults --data language={new_language}",
+            file=sys.stderr,
+        )
+        return 1
+
+    if changed:
+        print(f"Switching to {new_language}: port your changes to {', '.join(changed)} from git history "
+              f"(`git show HEAD:<file>`) into their {new} form.", file=sys.stderr)
+    if own:
+        print(f"Your own {old} files stay as they are: {', '.join(own)}. Node runs .js and .ts side by "
+              f"side{'; rename them to .ts when you like' if new == '.ts' else ''}.", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))
