@@ -14,12 +14,19 @@ files you deleted stay deleted; only changed template files stop it. Set
 `LANGUAGE_SWITCH_DROPS_EDITS=1` to switch anyway and port the changes from git
 history by hand.
 
-    language_switch.py NEW_LANGUAGE ANSWERS_FILE
+Before the update Copier has not asked its questions yet, so only a switch given
+with `--data language=...` (the documented way) is seen there. A switch made at
+the interactive prompt is caught after the update instead: each changed file that
+Copier deleted is put back from HEAD, next to its new form, to be ported by hand.
+
+    language_switch.py before NEW_LANGUAGE_FROM_DATA ANSWERS_FILE
+    language_switch.py after NEW_LANGUAGE ANSWERS_FILE
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -53,23 +60,58 @@ def render_old_version(answers: dict, destination: Path) -> None:
     )
 
 
-def main(new_language: str, answers_file: str) -> int:
+def committed(rel: str) -> bytes | None:
+    """A file as last committed (an update starts from a clean, committed project)."""
+    result = subprocess.run(["git", "show", f"HEAD:{rel}"], capture_output=True, check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
+def changed_template_files(answers: dict, old: str, project: dict[str, bytes]) -> tuple[list[str], list[str]]:
+    """(template files the user changed, the user's own files) among `project`."""
+    with tempfile.TemporaryDirectory(prefix="language-switch-") as tmp:
+        rendered = Path(tmp) / "project"
+        render_old_version(answers, rendered)
+        template_files = {rel: path.read_bytes() for rel, path in sources(rendered, old).items()}
+    changed = sorted(rel for rel, text in project.items() if rel in template_files and text != template_files[rel])
+    own = sorted(rel for rel in project if rel not in template_files)
+    return changed, own
+
+
+def after(answers_file: str) -> int:
+    old_answers = yaml.safe_load(committed(answers_file) or b"") or {}
+    new_answers = yaml.safe_load(Path(answers_file).read_text()) or {}
+    old_language = old_answers.get("language", "javascript")
+    if old_language == new_answers.get("language", "javascript") or "_commit" not in old_answers:
+        return 0
+    old = EXTENSIONS[old_language]
+    tracked = subprocess.run(["git", "ls-files", "-z", *SOURCE_DIRS], capture_output=True, text=True, check=False)
+    deleted = {
+        rel: committed(rel) or b""
+        for rel in tracked.stdout.split("\0")
+        if rel.endswith(old) and rel not in BOTH_LANGUAGES and not Path(rel).exists()
+    }
+    changed, _ = changed_template_files(old_answers, old, deleted)
+    if not changed:
+        return 0
+    subprocess.run(["git", "checkout", "HEAD", "--", *changed], check=True)
+    print(
+        "Kept your changed files of the old language next to their new form, so nothing is lost: "
+        + ", ".join(changed)
+        + ". Port the changes into the new files, then delete these.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def before(new_language: str, answers_file: str) -> int:
     answers = yaml.safe_load(Path(answers_file).read_text()) or {}
     old_language = answers.get("language", "javascript")
     if old_language == new_language or new_language not in EXTENSIONS:
         return 0
 
     old, new = EXTENSIONS[old_language], EXTENSIONS[new_language]
-    with tempfile.TemporaryDirectory(prefix="language-switch-") as tmp:
-        rendered = Path(tmp) / "project"
-        render_old_version(answers, rendered)
-        template_files = sources(rendered, old)
-        project_files = sources(Path.cwd(), old)
-        changed = sorted(
-            rel for rel, path in project_files.items()
-            if rel in template_files and path.read_bytes() != template_files[rel].read_bytes()
-        )
-    own = sorted(rel for rel in project_files if rel not in template_files)
+    project = {rel: path.read_bytes() for rel, path in sources(Path.cwd(), old).items()}
+    changed, own = changed_template_files(answers, old, project)
 
     if changed and os.environ.get(OVERRIDE) != "1":
         print(
@@ -93,4 +135,5 @@ def main(new_language: str, answers_file: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    stage, *args = sys.argv[1:]
+    sys.exit(before(*args) if stage == "before" else after(args[-1]))
