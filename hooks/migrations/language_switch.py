@@ -11,13 +11,13 @@ It renders the version the project is on, with its recorded answers (as Copier
 does to compute the update), and compares that with the project's own source
 files of the old language. Files you added are never touched by a switch, and
 files you deleted stay deleted; only changed template files stop it. Set
-`LANGUAGE_SWITCH_DROPS_EDITS=1` to switch anyway and port the changes from git
-history by hand.
+`LANGUAGE_SWITCH_ANYWAY=1` to switch anyway: after the update your changed files
+are put back next to their new form, to be ported by hand.
 
 Before the update Copier has not asked its questions yet, so only a switch given
-with `--data language=...` (the documented way) is seen there. A switch made at
-the interactive prompt is caught after the update instead: each changed file that
-Copier deleted is put back from HEAD, next to its new form, to be ported by hand.
+with `--data language=...` (the documented way) is seen there. After the update,
+whichever way the switch came, each changed file that Copier deleted is put back
+from HEAD, next to its new form, to be ported by hand: nothing is lost.
 
     language_switch.py before NEW_LANGUAGE_FROM_DATA ANSWERS_FILE
     language_switch.py after NEW_LANGUAGE ANSWERS_FILE
@@ -37,7 +37,7 @@ EXTENSIONS = {"javascript": ".js", "typescript": ".ts"}
 SOURCE_DIRS = ("src", "test", "scripts")
 # Plain JavaScript in both languages: a switch keeps it.
 BOTH_LANGUAGES = {"scripts/check-node.js"}
-OVERRIDE = "LANGUAGE_SWITCH_DROPS_EDITS"
+OVERRIDE = "LANGUAGE_SWITCH_ANYWAY"
 
 
 def sources(root: Path, extension: str) -> dict[str, Path]:
@@ -118,16 +118,12 @@ def before(new_language: str, answers_file: str) -> int:
             f"Stopped before switching language from {old_language} to {new_language}: nothing changed.\n"
             f"The switch replaces each template {old} file with its {new} form, and you changed these:\n"
             + "".join(f"  {rel}\n" for rel in changed)
-            + f"Their changes would be lost. Either stay in {old_language} (update without "
-            f"--data language=...), or switch and port them into the {new} files by hand from git\n"
-            f"history: {OVERRIDE}=1 copier update --trust --defaults --data language={new_language}",
+            + f"Stay in {old_language} (update without --data language=...), or switch anyway; your\n"
+            f"changed files are then kept next to their {new} form, for you to port by hand:\n"
+            f"  {OVERRIDE}=1 copier update --trust --defaults --data language={new_language}",
             file=sys.stderr,
         )
         return 1
-
-    if changed:
-        print(f"Switching to {new_language}: port your changes to {', '.join(changed)} from git history "
-              f"(`git show HEAD:<file>`) into their {new} form.", file=sys.stderr)
     if own:
         print(f"Your own {old} files stay as they are: {', '.join(own)}. Node runs .js and .ts side by "
               f"side{'; rename them to .ts when you like' if new == '.ts' else ''}.", file=sys.stderr)
