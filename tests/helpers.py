@@ -9,8 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Every framework adapter in frameworks/<name>/: each generated project goes
-# through the full cycle (npm install, npm test on two Node lines, a real start).
+# Every framework with an adapter in template/src/ (its conditional app.ts):
+# each generated project goes through the full cycle (tests/test_full_cycle.py).
 FRAMEWORKS = ["express", "fastify", "koa"]
 
 TEST_GIT_IDENTITY = ("-c", "user.name=Template Tests", "-c", "user.email=tests@example.invalid")

@@ -1,7 +1,11 @@
-"""The full cycle a user goes through: generate, `npm install`, `npm test`, `npm start`.
+"""The full cycle a user goes through: generate, `npm install`, `npm test`
+(type-check included for TypeScript), `npm start`, on each supported Node line.
 
 Slow (it installs from the npm registry), and part of the default run. One npm
-cache is shared by every test and worker.
+cache is shared by every test and worker. The matrix (README, "Tests"): every
+framework in both languages, each on one Node line, so that each of 22, 24 and
+26 runs two frameworks and both languages; PostgreSQL projects for every
+framework on Node 24, against a throwaway server (tests/postgres.py).
 """
 
 from __future__ import annotations
@@ -20,17 +24,26 @@ import urllib.request
 import pytest
 
 from helpers import FRAMEWORKS, package_json
+from node_runtime import node_bin
 
-NPM_TIMEOUT = 600
+NPM_TIMEOUT = 900
 START_TIMEOUT = 30
-# The current LTS line, brought from the npm registry (the `node` package) into
-# the shared npm cache, so projects are proven on it as well as on the machine's Node.
-OTHER_NODE = "node@24"
+
+# (framework, language, Node line): each pair once, each line twice.
+CYCLE = [
+    ("express", "javascript", "22"),
+    ("koa", "typescript", "22"),
+    ("fastify", "typescript", "24"),
+    ("koa", "javascript", "24"),
+    ("express", "typescript", "26"),
+    ("fastify", "javascript", "26"),
+]
 
 
 @pytest.fixture
 def npm_env(npm_cache):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTHOG_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("POSTHOG_") and k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
     env.update(
         npm_config_cache=str(npm_cache),
         npm_config_update_notifier="false",
@@ -43,22 +56,28 @@ def npm_env(npm_cache):
     return env
 
 
-def npm(project, env, *args):
+def npm(project, env, *args, check=True):
     result = subprocess.run(
         ["npm", *args], cwd=project, env=env, capture_output=True, text=True,
         timeout=NPM_TIMEOUT, stdin=subprocess.DEVNULL,
     )
-    assert result.returncode == 0, (
-        f"npm {' '.join(args)} failed ({result.returncode}) in {project}:\n"
-        f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    )
+    if check:
+        assert result.returncode == 0, (
+            f"npm {' '.join(args)} failed ({result.returncode}) in {project}:\n"
+            f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+        )
     return result
 
 
-def npx_node(project, env, node, *command):
-    version = npm(project, env, "exec", "--yes", "--package", node, "--", "node", "--version")
-    assert version.stdout.strip().startswith("v" + node.split("@")[1] + "."), version.stdout
-    return npm(project, env, "exec", "--yes", "--package", node, "--", *command)
+def on_node(env, npm_cache, line):
+    """`env` with Node `line` (from the npm registry) first on PATH: npm, the test
+    runner and the servers the tests spawn (process.execPath) all run on it."""
+    return {**env, "PATH": f"{node_bin(line, str(npm_cache))}{os.pathsep}{env['PATH']}"}
+
+
+def assert_tests_passed(result):
+    summary = dict(re.findall(r"^[#ℹ] (pass|fail) (\d+)$", result.stdout, re.M))
+    assert int(summary.get("pass", 0)) > 0 and summary.get("fail") == "0", result.stdout[-3000:]
 
 
 def http(method, url):
@@ -113,26 +132,28 @@ class Server:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_generated_project_installs_tests_and_serves(render, npm_env, framework):
-    result = render(framework=framework, project_name=f"cycle-{framework}")
+@pytest.mark.parametrize(("framework", "language", "line"), CYCLE, ids=lambda v: str(v))
+def test_generated_project_installs_tests_and_serves(render, npm_env, npm_cache, framework, language, line):
+    result = render(framework=framework, language=language, project_name=f"cycle-{framework}-{language}")
     assert result.exit_code == 0, result.exception
     project = result.project_dir
+    env = on_node(npm_env, npm_cache, line)
+    version = subprocess.run(["node", "--version"], env=env, capture_output=True, text=True).stdout
+    assert version.startswith(f"v{line}."), version
 
-    npm(project, npm_env, "install", "--no-audit", "--no-fund")
+    npm(project, env, "install", "--no-audit", "--no-fund")
     assert (project / "node_modules" / "posthog-node").is_dir()
-    npm(project, npm_env, "test")
-    # `npx -p node@24` puts that Node first on PATH, so npm and the test runner,
-    # and the servers the tests spawn (process.execPath), all run on it.
-    result = npx_node(project, npm_env, OTHER_NODE, "npm", "test")
-    # Node 24's runner prints its summary as "ℹ pass N" where Node 20 prints "# pass N".
-    summary = dict(re.findall(r"^[#ℹ] (pass|fail) (\d+)$", result.stdout, re.M))
-    assert int(summary.get("pass", 0)) > 0 and summary.get("fail") == "0", result.stdout[-3000:]
+    if language == "typescript":
+        # Nothing to build: the same .ts files run, and tsc only checks them.
+        assert not list((project / "src").glob("*.js"))
+        assert "tsc" in package_json(project)["scripts"]["test"]
+        npm(project, env, "run", "typecheck")
+    assert_tests_passed(npm(project, env, "test"))
 
-    server = Server(project, npm_env)
+    server = Server(project, env)
     try:
-        line = server.wait_for("listening on http://")
-        base = line.split("listening on ", 1)[1].split()[0].rstrip("/")
+        line_out = server.wait_for("listening on http://")
+        base = line_out.split("listening on ", 1)[1].split()[0].rstrip("/")
         assert not base.endswith(":0"), "the real port is printed, not 0"
         assert http("GET", f"{base}/health") == (200, {"status": "ok"})
         status, body = http("GET", f"{base}/no-such-route")
@@ -141,6 +162,42 @@ def test_generated_project_installs_tests_and_serves(render, npm_env, framework)
     finally:
         server.stop()
     # No key in the environment: PostHog is off, and the server says so once,
-    # before it starts listening.
-    startup = server.output[: server.output.index(line)]
+    # before it starts listening; Node printed no warning (node:sqlite on 22).
+    startup = server.output[: server.output.index(line_out)]
     assert sum("posthog" in entry.lower() for entry in startup) == 1, "".join(startup)
+    assert not any("Warning" in entry for entry in server.output), "".join(server.output)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("framework", "language"), [(f, "javascript") for f in FRAMEWORKS] + [("express", "typescript")])
+def test_postgres_project_passes_its_own_tests(render, npm_env, npm_cache, postgres_url, framework, language):
+    result = render(framework=framework, language=language, database="postgres",
+                    project_name=f"pg-{framework}-{language}")
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    npm(project, npm_env, "install", "--no-audit", "--no-fund")
+
+    # Without a test database `npm test` fails and says how to get one.
+    missing = npm(project, npm_env, "test", check=False)
+    assert missing.returncode != 0
+    assert "TEST_DATABASE_URL" in missing.stderr + missing.stdout
+
+    run = npm(project, {**npm_env, "TEST_DATABASE_URL": postgres_url}, "test")
+    assert_tests_passed(run)
+    assert "two processes" in run.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["javascript", "typescript"])
+@pytest.mark.parametrize("node", ["20", "22.21.0"])
+def test_unsupported_node_is_refused_in_one_line(render, npm_env, npm_cache, language, node):
+    project = render(language=language, project_name=f"old-node-{language}").project_dir
+    env = on_node(npm_env, npm_cache, node)
+    # Nothing installed: the refusal comes before any dependency is needed.
+    for script in ("start", "test"):
+        result = npm(project, env, "run", script, check=False)
+        assert result.returncode != 0
+        output = [line for line in (result.stderr + result.stdout).splitlines()
+                  if line.strip() and not line.startswith(("> ", "npm error"))]
+        assert len(output) == 1, output
+        assert "22.22" in output[0] and "24" in output[0], output

@@ -56,9 +56,11 @@ def test_answers_file(render, template):
         "project_name": "shop-api",
         "description": "A Node.js server with PostHog analytics",
         "framework": "express",
+        "language": "javascript",
         "posthog_host": EU,
         "port": 8080,
         "frontend": True,
+        "database": "sqlite",
     }
     # `copier update` needs to know which template version the project came from.
     assert answers["_commit"]
@@ -116,13 +118,14 @@ def template_source(template, rel):
     "answers",
     [
         {},
+        {"language": "typescript", "database": "postgres", "frontend": False},
         {
             "posthog_host": "custom",
             "posthog_custom_host": "https://ph.example.com",
             "posthog_project_token": "phc_leftovercheck",
         },
     ],
-    ids=["defaults", "custom-host-and-token"],
+    ids=["defaults", "typescript-postgres-no-page", "custom-host-and-token"],
 )
 def test_no_jinja_leftovers(render, template, framework, answers):
     """Rendered files hold no Jinja syntax; other files are copied byte for byte
@@ -135,7 +138,7 @@ def test_no_jinja_leftovers(render, template, framework, answers):
         rel = path.relative_to(result.project_dir)
         assert "{{" not in path.name and "{%" not in path.name, f"unrendered file name {rel}"
         assert not path.name.endswith(".jinja"), f"template suffix left on {rel}"
-        source = template_source(template, rel)
+        source = template_source(template, rel) if "{%" not in str(rel) else None
         text = path.read_text()
         if source is not None and source.suffix != ".jinja":
             assert text == source.read_text(), f"{rel} differs from its source"
@@ -160,3 +163,46 @@ def test_readme_names_the_project_and_has_no_seams(render, framework):
     assert readme.endswith("\n") and not readme.endswith("\n\n")
     for heading in ("## Quick start", "## Environment", "## HTTP API", "## Events"):
         assert heading in readme
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("language", ["javascript", "typescript"])
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_each_answer_picks_whole_files(render, framework, language, database):
+    """One language's sources, one adapter, one database module: the answers pick
+    whole files, and nothing of the other choices is left behind."""
+    result = render(framework=framework, language=language, database=database)
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    ext, other = ("ts", "js") if language == "typescript" else ("js", "ts")
+    sources = [p.relative_to(project).as_posix() for p in project_files(project)
+               if p.suffix in (".js", ".ts") and p.parts[len(project.parts)] in ("src", "test", "scripts")]
+    # scripts/check-node.js runs before anything else, on any Node: plain JavaScript in both.
+    assert [s for s in sources if s.endswith(f".{other}")] in ([], ["scripts/check-node.js"])
+    for name in ("src/server", "src/app", "src/database", "src/store", "src/frontend", "scripts/capture-sink"):
+        assert f"{name}.{ext}" in sources, f"{name}.{ext} missing"
+    app = (project / "src" / f"app.{ext}").read_text()
+    assert f"from '{framework}'" in app
+    database_module = (project / "src" / f"database.{ext}").read_text()
+    assert ("from 'pg'" in database_module) == (database == "postgres")
+    assert ("node:sqlite" in database_module) == (database == "sqlite")
+    assert (project / "tsconfig.json").exists() == (language == "typescript")
+    pkg = package_json(project)
+    assert pkg["main"] == f"src/server.{ext}"
+    assert f"src/server.{ext}" in pkg["scripts"]["start"]
+    assert ("typecheck" in pkg["scripts"]) == (language == "typescript")
+    assert ("typescript" in pkg.get("devDependencies", {})) == (language == "typescript")
+    assert ("pg" in pkg["dependencies"]) == (database == "postgres")
+    assert (project / "compose.yaml").exists() == (database == "postgres")
+    assert (project / "Dockerfile").exists() == (database == "postgres")
+    if database == "postgres":
+        assert f"src/server.{ext}" in (project / "Dockerfile").read_text()
+    else:
+        assert "data/" in (project / ".gitignore").read_text().splitlines()
+
+
+def test_supported_node_lines_only(render):
+    project = render().project_dir
+    assert package_json(project)["engines"] == {"node": "^22.22.0 || ^24.0.0 || >=26.0.0"}
+    assert (project / ".nvmrc").read_text().strip() in ("22", "24", "26")
+    assert "engine-strict=true" in (project / ".npmrc").read_text()

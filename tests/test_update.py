@@ -97,9 +97,9 @@ def rewrite_the_readme(project):
     description = yaml.safe_load((project / ".copier-answers.yml").read_text())["description"]
     replace_once(readme, f"\n{description}\n",
                  "\nThe shop's backend: carts, orders, and what PostHog learns from them.\n")
-    replace_once(readme, "\n## HTTP API\n",
+    replace_once(readme, "\n## Identity and sessions\n",
                  "\n## Deployment\n\nFly.io, from main: `fly deploy`. Secrets in 1Password.\n"
-                 "\n## HTTP API\n")
+                 "\n## Identity and sessions\n")
 
 
 def drop_nvmrc(project):
@@ -483,7 +483,7 @@ def test_migration_script_is_read_only_idempotent_and_safe(tmp_path):
 
 def test_migration_is_declared_for_its_version():
     config = yaml.safe_load((ROOT / "copier.yml").read_text())
-    [migration] = [m for m in config["_migrations"] if m["version"] == "0.2.0"]
+    [migration] = [m for m in config["_migrations"] if m.get("version") == "0.2.0"]
     assert "hooks/migrations/v0_2_0_env_defaults.py" in " ".join(migration["command"])
     assert "_stage == 'after'" in migration["when"]
     changelog = (ROOT / "CHANGELOG.md").read_text()
@@ -525,3 +525,78 @@ def test_a_missing_tag_fails_and_says_to_fetch_tags():
     with pytest.raises(AssertionError, match=r"v99\.0\.0 missing.*Fetch the tags: git fetch --tags"):
         require_tags(["99.0.0"])
     assert "git fetch --unshallow --tags" in FETCH_TAGS
+
+
+# --- Switching language ------------------------------------------------------------------
+
+USER_ROUTE_MARK = "path: '/api/version'"
+
+
+def sources_of(project, extension):
+    return sorted(p.relative_to(project).as_posix() for top in ("src", "test", "scripts")
+                  for p in (project / top).rglob(f"*{extension}"))
+
+
+@pytest.mark.parametrize(("old", "new"), [("javascript", "typescript"), ("typescript", "javascript")])
+def test_switching_language_replaces_the_sources(releases, tmp_path, old, new):
+    """An unedited project switches completely: it is then what a fresh project in
+    the new language would be, with the user's own files kept as they are."""
+    project = generate(releases, tmp_path / "app", NEXT, language=old, project_name="app")
+    old_ext, new_ext = (".js", ".ts") if old == "javascript" else (".ts", ".js")
+    (project / "src" / f"mine{old_ext}").write_text("export const mine = 1;\n")
+    commit_all(project, "Our own module")
+
+    result = update(project, "--data", f"language={new}")
+    assert f"Your own {old_ext} files stay as they are: src/mine{old_ext}" in result.stderr
+
+    expected = render(releases, tmp_path / "expected", NEXT, language=new, project_name="app")
+    (expected / "src" / f"mine{old_ext}").write_text("export const mine = 1;\n")
+    assert differences(project, expected) == []
+    assert_clean_merge(project)
+    assert answers_of(project)["language"] == new
+    left = [rel for rel in sources_of(project, old_ext) if rel not in ("scripts/check-node.js", f"src/mine{old_ext}")]
+    assert left == []
+    assert f"src/server{new_ext}" in sources_of(project, new_ext)
+
+
+def test_switching_language_stops_before_dropping_an_edit(releases, tmp_path):
+    project = generate(releases, tmp_path / "app", NEXT, project_name="app")
+    add_a_route(project)
+    commit_all(project, "Our route")
+    head = git(project, "rev-parse", "HEAD")
+
+    result = update(project, "--data", "language=typescript", check=False)
+    assert result.returncode != 0
+    assert "Stopped before switching language from javascript to typescript: nothing changed." in result.stderr
+    assert "  src/routes.js\n" in result.stderr
+    # Nothing changed: same commit, clean tree, still JavaScript.
+    assert git(project, "rev-parse", "HEAD") == head
+    assert git(project, "status", "--porcelain") == ""
+    assert answers_of(project)["language"] == "javascript"
+
+
+def test_switching_language_anyway_keeps_the_edited_file_to_port(releases, tmp_path, monkeypatch):
+    project = generate(releases, tmp_path / "app", NEXT, project_name="app")
+    add_a_route(project)
+    commit_all(project, "Our route")
+    monkeypatch.setenv("LANGUAGE_SWITCH_ANYWAY", "1")
+
+    result = update(project, "--data", "language=typescript")
+    assert "Kept your changed files of the old language next to their new form" in result.stderr
+    assert USER_ROUTE_MARK in (project / "src" / "routes.js").read_text()
+    assert USER_ROUTE_MARK not in (project / "src" / "routes.ts").read_text()
+    assert not (project / "src" / "server.js").exists() and (project / "src" / "server.ts").exists()
+    assert answers_of(project)["language"] == "typescript"
+
+
+def test_a_0_2_0_project_updates_and_stays_javascript_on_sqlite(releases, tmp_path):
+    project = generate(releases, tmp_path / "app", PREVIOUS, project_name="app")
+    edit_an_event_property(project)
+    commit_all(project, "Our property")
+
+    update(project)
+    recorded = answers_of(project)
+    assert (recorded["language"], recorded["database"]) == ("javascript", "sqlite")
+    assert sources_of(project, ".ts") == []
+    assert "node:sqlite" in (project / "src" / "database.js").read_text()
+    assert "plan: 'free'" in (project / "src" / "analytics.js").read_text()

@@ -3,8 +3,8 @@
 // of a generated project is written once, in TypeScript, and JavaScript projects get
 // the same code with the types taken out.
 //
-//   node tools/ts-to-js.mjs           rewrite the .js files next to the .ts files
-//   node tools/ts-to-js.mjs --check   exit 1 and name the .js files that are stale
+//   node tools/ts-to-js.mjs           format the .ts files, rewrite the .js files next to them
+//   node tools/ts-to-js.mjs --check   exit 1 and name the files that are unformatted or stale
 //
 // How: Node's own type stripper (module.stripTypeScriptTypes, the one that runs
 // .ts files) blanks the types in place; lines that held nothing but types are
@@ -53,7 +53,7 @@ function dropTypeOnlyLines(source, stripped) {
 // `./store.ts`, `../src/server.ts`, `test/*.test.ts`: file names in code and in
 // comments name the JavaScript files in a JavaScript project.
 const withJsNames = (code) => code.replace(/(?<=[\w*\-]\.)ts\b(?![\w-])/g, (match, offset) =>
-  code.slice(offset - 2, offset) === 'd.' ? match : 'js');
+  code.slice(offset - 3, offset) === '.d.' ? match : 'js');
 
 export async function javaScriptOf(source) {
   const stripped = stripTypeScriptTypes(source, { mode: 'strip' });
@@ -67,7 +67,13 @@ async function main() {
   const stale = [];
   for await (const tsPath of typeScriptSources(TEMPLATE)) {
     const jsPath = tsPath.replace(TS_NAME, '.js');
-    const wanted = await javaScriptOf(await readFile(tsPath, 'utf8'));
+    const source = await readFile(tsPath, 'utf8');
+    const formatted = await prettier.format(source, { ...PRETTIER_OPTIONS, parser: 'typescript' });
+    if (formatted !== source) {
+      stale.push(relative(ROOT, tsPath));
+      if (!check) await writeFile(tsPath, formatted);
+    }
+    const wanted = await javaScriptOf(formatted);
     const current = await readFile(jsPath, 'utf8').catch(() => null);
     if (wanted === current) continue;
     stale.push(relative(ROOT, jsPath));
@@ -77,11 +83,11 @@ async function main() {
   }
 
   if (check && stale.length > 0) {
-    console.error(`These JavaScript files do not match their TypeScript sources (run \`make js\`):`);
+    console.error('These files are not formatted, or not what their TypeScript source makes (run `make js`):');
     for (const path of stale) console.error(`  ${path}`);
     process.exit(1);
   }
-  console.log(check ? 'JavaScript sources are up to date.' : `${stale.length} JavaScript file(s) written.`);
+  console.log(check ? 'JavaScript sources are up to date.' : `${stale.length} file(s) written.`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -95,7 +95,12 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
     }
     const url = new URL(req.url, 'http://sink.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers };
+    const entry = {
+      method: req.method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+    };
     const raw = await readBody(req);
     if (raw === null) {
       entry.error = `Body over ${MAX_BODY_BYTES} bytes`;
@@ -129,12 +134,19 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
       const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
       if (!bearer || (secretKey !== undefined && bearer !== secretKey)) return reply(401, BAD_SECRET_KEY);
       if (!url.searchParams.get('token')) {
-        return reply(400, { type: 'validation_error', code: 'invalid_input', detail: 'token is required', attr: 'token' });
+        return reply(400, {
+          type: 'validation_error',
+          code: 'invalid_input',
+          detail: 'token is required',
+          attr: 'token',
+        });
       }
       return reply(200, definitionsResponse(flagMap));
     }
     if (!isCapture && !isFlags) return reply(404, { error: 'Not Found' });
-    if (req.method !== 'POST' && !(isCapture && req.method === 'GET')) return reply(405, { error: 'Method Not Allowed' });
+    if (req.method !== 'POST' && !(isCapture && req.method === 'GET')) {
+      return reply(405, { error: 'Method Not Allowed' });
+    }
     // posthog-node answers a 413 by splitting the batch, so say exactly that.
     if (raw === null) return reply(413, { type: 'validation_error', detail: entry.error });
     if (entry.error) return reply(400, { type: 'validation_error', detail: entry.error });
@@ -162,7 +174,9 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
     if (modes[endpoint] === 'stall') await new Promise((resolve) => held.push(resolve));
     const mode = modes[endpoint];
     if (mode === 'ok') return false;
-    reply(OUTAGES[mode].status, OUTAGES[mode].body);
+    // Not 'stall' any more: a held request is released only by a switch to another mode.
+    const { status, body } = OUTAGES[mode];
+    reply(status, body);
     return true;
   }
 
@@ -264,7 +278,8 @@ function waitUntil(list, listeners, matches, noun, { count = 1, timeout = 10_000
     };
     const timer = setTimeout(() => {
       done();
-      const seen = list.map((item) => item.event ?? `${item.method} ${item.path}`).join(', ') || 'nothing';
+      const seen =
+        list.map((item) => ('event' in item ? item.event : `${item.method} ${item.path}`)).join(', ') || 'nothing';
       reject(new Error(`Timed out after ${timeout} ms waiting for ${count} matching ${noun}(s); received: ${seen}`));
     }, timeout);
     const done = () => {
@@ -322,7 +337,8 @@ const isObject = (value) => value !== null && typeof value === 'object' && !Arra
 
 // {api_key, batch: [...]} from posthog-node; a single event or an array from posthog-js.
 function fromCaptureV0(body) {
-  const list = Array.isArray(body) ? body : Array.isArray(body?.batch) ? body.batch : [body];
+  const batch = body?.batch;
+  const list = Array.isArray(body) ? body : Array.isArray(batch) ? batch : [body];
   const batchKey = isObject(body) ? (body.api_key ?? body.token) : undefined;
   return list.filter(isObject).map((event) => ({
     ...event,
@@ -335,12 +351,14 @@ function fromCaptureV0(body) {
 // every event looks the same to whoever reads `events`.
 function fromCaptureV1(body, headers) {
   const apiKey = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
-  const list = Array.isArray(body?.batch) ? body.batch : [];
+  const batch = body?.batch;
+  const list = Array.isArray(batch) ? batch : [];
   return list.filter(isObject).map(({ session_id, window_id, options, properties, ...event }) => {
     const restored = { ...properties };
     if (session_id !== undefined) restored.$session_id = session_id;
     if (window_id !== undefined) restored.$window_id = window_id;
-    if (options?.process_person_profile !== undefined) restored.$process_person_profile = options.process_person_profile;
+    const personProfile = options?.process_person_profile;
+    if (personProfile !== undefined) restored.$process_person_profile = personProfile;
     return { ...event, properties: restored, api_key: apiKey };
   });
 }
@@ -411,13 +429,18 @@ async function browserAsset(path, query, flagsFor) {
       `window._POSTHOG_REMOTE_CONFIG[${JSON.stringify(token)}] = ${JSON.stringify({ config: body, siteApps: [] })};\n`;
     return { status: 200, type: 'text/javascript; charset=utf-8', body: script };
   }
-  if (EMPTY_LISTS[path]) return { status: 200, type: 'application/json', body: JSON.stringify(EMPTY_LISTS[path]) };
+  const list = EMPTY_LISTS[path];
+  if (list) return { status: 200, type: 'application/json', body: JSON.stringify(list) };
   const script = STATIC_SCRIPT_PATH.exec(path);
   if (script) {
     // The project's own posthog-js has every extension bundle, at the version the page runs.
     const text = await readPostHogJsFile(script[1]);
     if (text !== null) return { status: 200, type: 'text/javascript; charset=utf-8', body: text };
-    return { status: 404, type: 'text/javascript; charset=utf-8', body: `/* ${script[1]}: not in this project's posthog-js */\n` };
+    return {
+      status: 404,
+      type: 'text/javascript; charset=utf-8',
+      body: `/* ${script[1]}: not in this project's posthog-js */\n`,
+    };
   }
   return null;
 }
@@ -465,7 +488,10 @@ function flagsResponse(flagMap, distinctId) {
       variant: typeof value === 'string' ? value : undefined,
       reason: value
         ? { code: 'condition_match', description: 'Set in the local capture sink' }
-        : { code: rolloutOf(setting) === undefined ? 'no_condition_match' : 'out_of_rollout_bound', description: 'Set in the local capture sink' },
+        : {
+            code: rolloutOf(setting) === undefined ? 'no_condition_match' : 'out_of_rollout_bound',
+            description: 'Set in the local capture sink',
+          },
       metadata: { id: 1, version: 1 },
     };
   }
@@ -541,15 +567,16 @@ async function main() {
   try {
     sink = await startCaptureSink({ port, host: args.host, flags, secretKey });
   } catch (error) {
-    const hint = error.code === 'EADDRINUSE' ? ` (port ${port} is taken; try --port 0)` : '';
-    console.error(`Could not start the capture sink: ${error.message}${hint}`);
+    const { code, message } = error;
+    const hint = code === 'EADDRINUSE' ? ` (port ${port} is taken; try --port 0)` : '';
+    console.error(`Could not start the capture sink: ${message}${hint}`);
     process.exit(1);
   }
 
   // With --json, stdout carries only events so it can be piped into jq.
   const log = args.json ? console.error : console.log;
   log(`PostHog capture sink listening on ${sink.url}`);
-  log('Send your server\'s events here instead of to PostHog:');
+  log("Send your server's events here instead of to PostHog:");
   log(`  POSTHOG_HOST=${sink.url} npm start`);
   log('(Any token works. If .env has none, add POSTHOG_PROJECT_TOKEN=phc_local in front.)');
   const flagList = Object.entries(flags).map(([key, value]) => `${key} ${describeSetting(value)}`);
@@ -602,17 +629,23 @@ function formatEvent(event) {
   // the meaning of identify and exception events.
   if (props.$set !== undefined) rows.push(['$set', props.$set]);
   if (props.$anon_distinct_id !== undefined) rows.push(['$anon_distinct_id', props.$anon_distinct_id]);
-  if (props.$feature_flag !== undefined) rows.push(['flag', `${props.$feature_flag} = ${JSON.stringify(props.$feature_flag_response)}`]);
+  if (props.$feature_flag !== undefined) {
+    rows.push(['flag', `${props.$feature_flag} = ${JSON.stringify(props.$feature_flag_response)}`]);
+  }
   const exception = props.$exception_list?.[0];
   if (exception) rows.push(['exception', `${exception.type}: ${exception.value}`]);
   if (props.$response_status_code !== undefined) rows.push(['status', props.$response_status_code]);
-  if (props.$request_path !== undefined) rows.push(['request', `${props.$request_method ?? ''} ${props.$request_path}`.trim()]);
+  if (props.$request_path !== undefined) {
+    rows.push(['request', `${props.$request_method ?? ''} ${props.$request_path}`.trim()]);
+  }
 
   for (const [key, value] of Object.entries(props)) {
     if (!key.startsWith('$')) rows.push([key, value]);
   }
   const width = Math.max(...rows.map(([key]) => key.length));
-  const lines = rows.map(([key, value]) => `  ${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  const lines = rows.map(
+    ([key, value]) => `  ${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+  );
   return `${time}  ${event.event}${personless}\n${lines.join('\n')}\n`;
 }
 

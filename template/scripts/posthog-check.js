@@ -72,7 +72,9 @@ if (failure) fail(await explain(failure, captureError ? 'send the test event' : 
 
 if (standIn) {
   console.log(`✓ The local capture sink at ${host} received "${EVENT}" with token ${mask(apiKey)}.`);
-  console.log('  This is the stand-in from npm run posthog:inspect, not PostHog: nothing reaches your PostHog project.');
+  console.log(
+    '  This is the stand-in from npm run posthog:inspect, not PostHog: nothing reaches your PostHog project.',
+  );
   console.log('  Set POSTHOG_HOST to your PostHog host (or remove it) to check the real thing.');
 } else {
   console.log(`✓ PostHog is set up: sent "${EVENT}" to ${host} with token ${mask(apiKey)}.`);
@@ -82,7 +84,9 @@ if (standIn) {
 /** Why this cannot be a project token, before anything is sent with it; null when it may be one. */
 function problemWithToken(key) {
   if (/\s/.test(key)) return 'The project token contains spaces or line breaks. Paste only the token itself (phc_...).';
-  if (/["'\\#]/.test(key)) return 'The project token contains quotes, backslashes or "#", which a PostHog token never has. Paste only the token itself (phc_...).';
+  if (/["'\\#]/.test(key)) {
+    return 'The project token contains quotes, backslashes or "#", which a PostHog token never has. Paste only the token itself (phc_...).';
+  }
   const secret = {
     phx_: 'a personal API key (phx_...), which can read and change your whole PostHog account and must not sit in a server',
     phs_: 'a project secret key (phs_...): it belongs in POSTHOG_SECRET_KEY, for local feature flag evaluation',
@@ -96,7 +100,7 @@ function problemWithToken(key) {
 }
 
 if (secretKey) {
-  const result = await checkFlagDefinitions();
+  const result = await checkFlagDefinitions(secretKey);
   if (!result.ok) fail(result.message);
   console.log(`✓ Local evaluation works: the ${keyKind(secretKey)} loaded ${result.message}.`);
 } else {
@@ -105,7 +109,7 @@ if (secretKey) {
 
 // The same request posthog-node's poller makes. The SDK keeps quiet about a
 // wrong host or a network error there, so ask directly to be able to say which.
-async function checkFlagDefinitions() {
+async function checkFlagDefinitions(secretKey) {
   const url = `${host}/flags/definitions?token=${encodeURIComponent(apiKey)}&send_cohorts`;
   const kind = keyKind(secretKey);
   let res;
@@ -115,7 +119,9 @@ async function checkFlagDefinitions() {
       signal: AbortSignal.timeout(5000),
     });
   } catch (error) {
-    const reason = error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(error);
+    // fetch rejects with an Error: a TypeError whose cause is the system error, or a TimeoutError.
+    const { cause, message } = error;
+    const reason = cause?.code ?? cause?.message ?? message ?? String(error);
     return { ok: false, message: `Could not reach ${host} to load feature flag definitions (${reason}).` };
   }
   const text = await res.text().catch(() => '');
@@ -148,10 +154,16 @@ async function checkFlagDefinitions() {
     return { ok: false, message: `PostHog refused POSTHOG_SECRET_KEY (HTTP 403${detail}): ${why}. ${where}` };
   }
   if (res.status === 402) {
-    return { ok: false, message: `PostHog answered HTTP 402${detail}: the feature flags quota of this organization is used up.` };
+    return {
+      ok: false,
+      message: `PostHog answered HTTP 402${detail}: the feature flags quota of this organization is used up.`,
+    };
   }
   if (res.status >= 500) {
-    return { ok: false, message: `Could not load feature flag definitions: ${host} answered HTTP ${res.status}${detail}. Try again shortly.` };
+    return {
+      ok: false,
+      message: `Could not load feature flag definitions: ${host} answered HTTP ${res.status}${detail}. Try again shortly.`,
+    };
   }
   return {
     ok: false,
@@ -176,7 +188,7 @@ async function explain(error, action) {
       : 'Project tokens start with phc_; personal and secret API keys (phx_, phs_) do not belong here.';
     return `PostHog at ${host} rejected the token ${mask(apiKey)} (HTTP ${status}${await detailOf(error)}). ${keyHint}`;
   }
-  if (status >= 500) {
+  if (status !== undefined && status >= 500) {
     return `Could not ${action}: ${host} answered HTTP ${status}${await detailOf(error)}. PostHog may be having trouble; try again shortly.`;
   }
   if (status !== undefined) {

@@ -1,5 +1,3 @@
-import { usesLocalEvaluation } from './posthog.js';
-
 const DETAILED_ANALYTICS_FLAG = 'detailed-analytics';
 const MS_PER_HOUR = 60 * 60 * 1000;
 
@@ -48,6 +46,7 @@ export function createAnalytics(posthog) {
     },
 
     todoCompleted(user, todo) {
+      // A completed todo has its completedAt.
       const hours = (Date.parse(todo.completedAt) - Date.parse(todo.createdAt)) / MS_PER_HOUR;
       capture(user, 'todo_completed', {
         todo_id: todo.id,
@@ -73,7 +72,7 @@ export function createAnalytics(posthog) {
      * Flags must never break the route, so an unreachable PostHog means "off".
      */
     async detailedAnalytics(user) {
-      const local = usesLocalEvaluation(posthog);
+      const local = posthog.evaluatesFlagsLocally;
       if (local && !posthog.isLocalEvaluationReady()) return { detailed: false };
       try {
         const flags = await posthog.evaluateFlags(user.id, {

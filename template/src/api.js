@@ -9,7 +9,7 @@ export { BODY_LIMIT_BYTES } from './body.js';
  * how to resolve a request's identity, and how to answer errors. Adding a
  * framework means writing one adapter against this object.
  */
-export function createApi({ store, posthog, production, log = console }) {
+export function createApi({ store, posthog, production, frontend, log = console }) {
   function authorize(route) {
     if (!route.auth) return route.handler;
     return (request) => {
@@ -40,6 +40,8 @@ export function createApi({ store, posthog, production, log = console }) {
 
   return {
     routes,
+    pageRoutes: frontend.routes,
+    staticRoots: frontend.staticRoots,
 
     /** Who is calling and from which session: resolved once per request. */
     resolveContext(request) {

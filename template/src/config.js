@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 
 // Defaults chosen when the project was generated live in package.json "config",
 // so there is one place to change them and no generated constants in the code.
-const { config: defaults } = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-);
+const { config: defaults } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 function parsePort(value) {
   if (value === undefined || value.trim() === '') return defaults.port;
@@ -33,7 +31,9 @@ function parsePollInterval(value) {
   if (value === undefined || value.trim() === '') return undefined;
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 100) {
-    throw new Error(`POSTHOG_FLAGS_POLL_INTERVAL_MS must be a whole number of milliseconds, at least 100, got "${value}"`);
+    throw new Error(
+      `POSTHOG_FLAGS_POLL_INTERVAL_MS must be a whole number of milliseconds, at least 100, got "${value}"`,
+    );
   }
   return ms;
 }
@@ -62,6 +62,7 @@ export function parsePostHogHost(value) {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/** The server's settings, read from the environment once at start-up; throws a one-line Error when one is wrong. */
 export function loadConfig(env = process.env) {
   return {
     port: parsePort(env.PORT),

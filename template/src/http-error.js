@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 
+/** A client's mistake, answered with its own 4xx status and message. */
 export class HttpError extends Error {
   constructor(status, message) {
     super(message);
@@ -38,7 +39,7 @@ const CLIENT_ERROR_MESSAGES = {
  */
 export function clientErrorOf(error) {
   const status = error?.status ?? error?.statusCode;
-  if (!Number.isInteger(status) || status < 400 || status > 499) return null;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 499) return null;
   if (error instanceof HttpError) return { status, message: error.message };
   if (status === 400 && /JSON|parse/i.test(`${error.type} ${error.message} ${error.code}`)) {
     return { status, message: 'Request body is not valid JSON' };
@@ -48,7 +49,11 @@ export function clientErrorOf(error) {
 
 // What Node itself answers to a request it cannot parse (a bad method, a broken
 // Content-Length, a head over 16 kB), before any framework sees it.
-const PARSER_ERROR_STATUS = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+const PARSER_ERROR_STATUS = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
 
 /**
  * The server's 'clientError' listener (Fastify's clientErrorHandler): the same
@@ -59,6 +64,7 @@ export function answerClientError(error, socket) {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const status = PARSER_ERROR_STATUS[error.code] ?? 400;
   // A response already under way on this socket must not be interleaved with.
+  // (_httpMessage is Node's own, undocumented link from a socket to its response.)
   if (socket.writable && !socket._httpMessage?.headersSent) {
     const body = JSON.stringify({ error: STATUS_CODES[status] });
     socket.write(

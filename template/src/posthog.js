@@ -10,21 +10,20 @@ function addSessionToIdentify(event, context) {
   return event;
 }
 
-// Clients built with a secret key, so the flag readers know not to fall back
-// to a /flags request (see analytics.js).
-const locallyEvaluating = new WeakSet();
-
-export function usesLocalEvaluation(posthog) {
-  return locallyEvaluating.has(posthog);
-}
-
 /**
  * posthog-node, with two changes to how it fails. Every failed request is
  * already emitted as an 'error' event (reported in one line by
  * reportPostHogErrors); the SDK also prints each failed background flush, with
  * its stack, on every flush interval, which buries the server's own output.
  */
-class AppPostHog extends PostHog {
+export class AppPostHog extends PostHog {
+  constructor(apiKey, options) {
+    super(apiKey, options);
+    // With a secret key the SDK evaluates flags in process, so the flag readers
+    // never fall back to a /flags request (see analytics.js).
+    this.evaluatesFlagsLocally = options.secretKey !== undefined;
+  }
+
   flushAutomatic() {
     return super.flushAutomatic().catch(() => {});
   }
@@ -33,6 +32,7 @@ class AppPostHog extends PostHog {
   get pendingEvents() {
     let count = 0;
     for (const route of this.getActiveQueueRoutes()) {
+      // A queue is an array (the SDK leaves persisted properties untyped: any).
       count += this.getPersistedProperty(this.persistedQueueKeyForRoute(route))?.length ?? 0;
     }
     return count;
@@ -46,10 +46,17 @@ class AppPostHog extends PostHog {
    */
   async stop(timeoutMs) {
     const deadline = performance.now() + timeoutMs;
-    await withTimeout(this.flush().catch(() => {}), timeoutMs);
+    await withTimeout(
+      this.flush().catch(() => {}),
+      timeoutMs,
+    );
     const undelivered = this.pendingEvents;
     const left = deadline - performance.now();
-    if (undelivered === 0 && left > 0) await withTimeout(this.shutdown(left).catch(() => {}), left);
+    if (undelivered === 0 && left > 0)
+      await withTimeout(
+        this.shutdown(left).catch(() => {}),
+        left,
+      );
     return undelivered;
   }
 }
@@ -148,10 +155,7 @@ export function createPostHog({ apiKey, host, debug, secretKey, flagsPollInterva
   });
   if (debug) posthog.debug(true);
   reportPostHogErrors(posthog, { host, debug }, log);
-  if (apiKey && secretKey) {
-    locallyEvaluating.add(posthog);
-    reportDefinitionProblems(posthog, log);
-  }
+  if (posthog.evaluatesFlagsLocally) reportDefinitionProblems(posthog, log);
   return posthog;
 }
 
@@ -166,8 +170,14 @@ function localEvaluationOptions(apiKey, secretKey, pollIntervalMs) {
 // minute); say it once in plain words, and again only after it worked in between.
 // The SDK's messages never contain the key, and neither does ours.
 const DEFINITION_PROBLEMS = [
-  [/invalid/i, 'PostHog rejected POSTHOG_SECRET_KEY (HTTP 401): the key, or the project token it is paired with, is wrong'],
-  [/permission/i, 'POSTHOG_SECRET_KEY may not read feature flag definitions (HTTP 403): use the project\'s feature flags secret key (phs_...) or a personal API key with feature flag read access, from this project'],
+  [
+    /invalid/i,
+    'PostHog rejected POSTHOG_SECRET_KEY (HTTP 401): the key, or the project token it is paired with, is wrong',
+  ],
+  [
+    /permission/i,
+    "POSTHOG_SECRET_KEY may not read feature flag definitions (HTTP 403): use the project's feature flags secret key (phs_...) or a personal API key with feature flag read access, from this project",
+  ],
   [/rate limited/i, 'PostHog is rate limiting the feature flag definitions requests (HTTP 429)'],
 ];
 
@@ -189,7 +199,7 @@ function reportDefinitionProblems(posthog, log) {
  * `timeoutMs` has passed, whichever is first. Never rejects.
  */
 export async function waitForFlagDefinitions(posthog, timeoutMs) {
-  if (!usesLocalEvaluation(posthog)) return;
+  if (!posthog.evaluatesFlagsLocally) return;
   let unsubscribe;
   const refused = new Promise((resolve) => {
     unsubscribe = posthog.on('error', (error) => error?.name === 'ClientError' && resolve());

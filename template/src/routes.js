@@ -58,6 +58,7 @@ export function createRoutes({ store, posthog, production }) {
         if (!(await verifyPassword(password, user?.passwordHash))) {
           throw new HttpError(401, 'Wrong email or password');
         }
+        // verifyPassword is only true against a stored hash: the user exists.
         analytics.userLoggedIn(user, context.anonymousId);
         return { status: 200, body: await startSession(user) };
       },

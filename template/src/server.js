@@ -3,6 +3,7 @@ import { createApi } from './api.js';
 import { createServer } from './app.js';
 import { loadConfig } from './config.js';
 import { openStore } from './database.js';
+import { createFrontend } from './frontend.js';
 import { createPostHog, waitForFlagDefinitions } from './posthog.js';
 
 // With local evaluation, how long start-up waits for the first flag definitions.
@@ -39,7 +40,12 @@ const posthog = createPostHog(config.posthog);
 // it). They normally arrive in well under a second; the cap keeps a PostHog
 // outage from holding a deploy, and a refused key ends the wait at once.
 await waitForFlagDefinitions(posthog, FLAG_DEFINITIONS_WAIT_MS);
-const api = createApi({ store, posthog, production: config.production });
+const api = createApi({
+  store,
+  posthog,
+  production: config.production,
+  frontend: createFrontend(config.posthog),
+});
 let undelivered = 0;
 // The database closes last: in-flight requests and PostHog's flush come first.
 const { server, close } = await createServer(api, {
@@ -54,7 +60,8 @@ const { server, close } = await createServer(api, {
 
 server.once('error', (error) => {
   const where = `${config.host ?? 'all interfaces'} port ${config.port}`;
-  if (error.code === 'EADDRINUSE') exitWith(`Port ${config.port} is already in use: set PORT to a free port (0 picks any).`);
+  if (error.code === 'EADDRINUSE')
+    exitWith(`Port ${config.port} is already in use: set PORT to a free port (0 picks any).`);
   exitWith(`Cannot listen on ${where}: ${error.message}`);
 });
 
@@ -98,7 +105,9 @@ async function shutdown(signal) {
   console.log(`${signal} received: finishing in-flight requests and flushing PostHog (${signal} again to exit now)`);
   setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS).unref();
   setTimeout(() => {
-    console.error(`Shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting. ${undeliveredLine(posthog.pendingEvents)}`);
+    console.error(
+      `Shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting. ${undeliveredLine(posthog.pendingEvents)}`,
+    );
     process.exit(1);
   }, SHUTDOWN_LIMIT_MS).unref();
   try {

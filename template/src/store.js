@@ -1,31 +1,31 @@
 import { ServiceUnavailableError } from './http-error.js';
 
-/**
- * The data the routes need, behind one interface. src/database.js implements
- * it for the database this project was generated with (SQLite or PostgreSQL);
- * routes, analytics and the framework adapters only ever see this shape.
- * Every method is async, whatever the database.
+/*
+ * The data the routes need, behind one interface, Store. src/database.js
+ * implements it for the database this project was generated with (SQLite or
+ * PostgreSQL); routes, analytics and the framework adapters only ever see this
+ * shape. Every method is async, whatever the database:
  *
- * @typedef {{ id: string, email: string, name: string, passwordHash: string }} User
- * @typedef {{ id: string, userId: string, title: string, completed: boolean,
- *   createdAt: string, completedAt: string | null }} Todo   timestamps are ISO 8601 strings
+ *   findUserByEmail(email)             the user, or undefined
+ *   createUser({ email, name, passwordHash })
+ *                                      the new user; undefined when the email is taken (the
+ *                                      unique constraint decides: of two simultaneous signups
+ *                                      exactly one wins)
+ *   saveSession(userId, token)         stores only the token's digest
+ *   findUserByToken(token)             the session's user, or undefined
+ *   listTodos(userId)                  oldest first
+ *   countTodos(userId)
+ *   findTodo(userId, id)               the todo, or undefined
+ *   addTodo(userId, title)             the new todo
+ *   updateTodo(userId, id, { title?, completed?, completedAt? })
+ *                                      the todo after the change, or undefined
+ *   deleteTodo(userId, id)             the deleted todo, or undefined
+ *   isAvailable()                      whether the database answers now (for /health)
+ *   close()
  *
- * @typedef {object} Store
- * @property {(email: string) => Promise<User | undefined>} findUserByEmail
- * @property {(user: { email: string, name: string, passwordHash: string }) => Promise<User | undefined>} createUser
- *   undefined when the email is taken: the database's unique constraint decides,
- *   so that of two simultaneous signups exactly one wins.
- * @property {(userId: string, token: string) => Promise<void>} saveSession  stores only the token's digest
- * @property {(token: string | undefined) => Promise<User | undefined>} findUserByToken
- * @property {(userId: string) => Promise<Todo[]>} listTodos  oldest first
- * @property {(userId: string) => Promise<number>} countTodos
- * @property {(userId: string, id: string) => Promise<Todo | undefined>} findTodo
- * @property {(userId: string, title: string) => Promise<Todo>} addTodo
- * @property {(userId: string, id: string, changes: Partial<Pick<Todo, 'title' | 'completed' | 'completedAt'>>) => Promise<Todo | undefined>} updateTodo
- *   the todo as stored after the change; undefined when it no longer exists
- * @property {(userId: string, id: string) => Promise<Todo | undefined>} deleteTodo  the deleted todo
- * @property {() => Promise<boolean>} isAvailable  whether the database answers now (for /health)
- * @property {() => Promise<void>} close
+ * A user is { id, email, name, passwordHash }, name null when none was given;
+ * a todo is { id, userId, title, completed, createdAt, completedAt }, its
+ * timestamps ISO 8601 strings (completedAt null while it is open).
  */
 
 /**
@@ -51,6 +51,9 @@ export class DatabaseConfigError extends Error {
     this.name = 'DatabaseConfigError';
   }
 }
+
+// What the API shows of a user and of a todo: never the password hash, and
+// no ids the client has no use for.
 
 export function publicUser({ id, email, name }) {
   return { id, email, name };

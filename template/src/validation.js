@@ -80,7 +80,11 @@ export function parseSignup(body) {
   if (typeof rawPassword !== 'string') throw invalid(MESSAGES.password);
   const cleanPassword = password(rawPassword);
   if (characters(cleanPassword) < MIN_PASSWORD_LENGTH) throw invalid(MESSAGES.password);
-  if (name !== undefined && name !== null && (typeof name !== 'string' || characters(wellFormed(name, 'name')) > MAX_NAME_LENGTH)) {
+  if (
+    name !== undefined &&
+    name !== null &&
+    (typeof name !== 'string' || characters(wellFormed(name, 'name')) > MAX_NAME_LENGTH)
+  ) {
     throw invalid(MESSAGES.name);
   }
   return { email: cleanEmail, password: cleanPassword, name: name?.trim() || null };

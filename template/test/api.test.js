@@ -230,7 +230,7 @@ describe('todos', () => {
     });
   }
 
-  it('lists only the caller\'s todos', async () => {
+  it("lists only the caller's todos", async () => {
     const alice = await api.signup();
     const bob = await api.signup();
     const mine = [await api.addTodo(alice.token, 'one'), await api.addTodo(alice.token, 'two')];
@@ -239,10 +239,7 @@ describe('todos', () => {
     const res = await api.request('GET', '/api/todos', { token: alice.token });
     assert.equal(res.status, 200);
     assert.deepEqual(keysOf(res.body), ['todos']);
-    assert.deepEqual(
-      res.body.todos.map((todo) => todo.id).sort(),
-      mine.map((todo) => todo.id).sort(),
-    );
+    assert.deepEqual(res.body.todos.map((todo) => todo.id).sort(), mine.map((todo) => todo.id).sort());
     const empty = await api.request('GET', '/api/todos', { token: (await api.signup()).token });
     assert.deepEqual(empty.body, { todos: [] });
   });
@@ -260,7 +257,10 @@ describe('todos', () => {
     assert.equal(done.body.todo.completed, true);
     assert.match(done.body.todo.completedAt, ISO_DATE);
 
-    const reopened = await api.request('PATCH', `/api/todos/${todo.id}`, { json: { completed: false }, token });
+    const reopened = await api.request('PATCH', `/api/todos/${todo.id}`, {
+      json: { completed: false },
+      token,
+    });
     assert.equal(reopened.status, 200);
     assert.equal(reopened.body.todo.completed, false);
     assert.equal(reopened.body.todo.completedAt, null);
@@ -299,7 +299,7 @@ describe('todos', () => {
     assertError(await api.request('DELETE', `/api/todos/${id}`, { token }), 404);
   });
 
-  it('answers 404 for another user\'s todo and leaves it alone', async () => {
+  it("answers 404 for another user's todo and leaves it alone", async () => {
     const owner = await api.signup();
     const intruder = await api.signup();
     const todo = await api.addTodo(owner.token, 'private');
@@ -332,7 +332,11 @@ describe('todos', () => {
 describe('GET /api/stats', () => {
   async function userWithTodos() {
     const account = await api.signup();
-    const todos = [await api.addTodo(account.token, 'a'), await api.addTodo(account.token, 'b'), await api.addTodo(account.token, 'c')];
+    const todos = [
+      await api.addTodo(account.token, 'a'),
+      await api.addTodo(account.token, 'b'),
+      await api.addTodo(account.token, 'c'),
+    ];
     await api.request('PATCH', `/api/todos/${todos[0].id}`, { json: { completed: true }, token: account.token });
     return account;
   }
@@ -359,7 +363,7 @@ describe('GET /api/stats', () => {
     }
   });
 
-  it('adds the caller\'s todos when detailed-analytics is on for them', async () => {
+  it("adds the caller's todos when detailed-analytics is on for them", async () => {
     const { token, user } = await userWithTodos();
     detailedUsers.add(user.id);
     const res = await api.request('GET', '/api/stats', { token });
@@ -367,10 +371,7 @@ describe('GET /api/stats', () => {
     assert.deepEqual(keysOf(res.body), ['completed', 'open', 'todos', 'total']);
     assert.deepEqual([res.body.total, res.body.completed, res.body.open], [3, 1, 2]);
     const listed = await api.request('GET', '/api/todos', { token });
-    assert.deepEqual(
-      res.body.todos.map((todo) => todo.id).sort(),
-      listed.body.todos.map((todo) => todo.id).sort(),
-    );
+    assert.deepEqual(res.body.todos.map((todo) => todo.id).sort(), listed.body.todos.map((todo) => todo.id).sort());
     // The flag was asked for this user, not for anyone else.
     assert.ok(sink.requests.some((r) => r.path.startsWith('/flags') && r.body?.distinct_id === user.id));
   });

@@ -120,7 +120,10 @@ describe('database', { concurrency: true }, () => {
         try {
           for (const send of [
             () => server.request('POST', '/api/todos', { json: { title: 'during the outage' }, token }),
-            () => server.request('POST', '/api/auth/signup', { json: { email: uniqueEmail(), password: uniquePassword() } }),
+            () =>
+              server.request('POST', '/api/auth/signup', {
+                json: { email: uniqueEmail(), password: uniquePassword() },
+              }),
           ]) {
             const res = await send();
             assertError(res, 503);
@@ -157,7 +160,11 @@ function startExpectingFailure(databaseUrl) {
   const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl };
   delete env.POSTHOG_PROJECT_TOKEN;
   delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ['src/server.js'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['src/server.js'], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));

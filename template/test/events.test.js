@@ -15,9 +15,7 @@ const tracing = ({ distinctId, sessionId }) => ({
 describe('signup and login', { concurrency: true }, () => {
   it('signup sends $identify and user_signed_up for the new user', async () => {
     const headers = tracing({ distinctId: 'anon-signup-1', sessionId: 'session-signup-1' });
-    const { result: account, events } = await runScenario((api) =>
-      api.signup({ name: 'Ada Lovelace', headers }),
-    );
+    const { result: account, events } = await runScenario((api) => api.signup({ name: 'Ada Lovelace', headers }));
     assert.deepEqual(namesOf(events), ['$identify', 'user_signed_up']);
 
     const identify = only(events, '$identify');
@@ -91,7 +89,12 @@ describe('todo events', { concurrency: true }, () => {
     const { user, milk, bread } = result;
     const todoEvents = appEvents(events).filter((event) => event.event.startsWith('todo_'));
     assert.deepEqual(namesOf(todoEvents), [
-      'todo_added', 'todo_added', 'todo_completed', 'todo_deleted', 'todo_deleted', 'todo_updated',
+      'todo_added',
+      'todo_added',
+      'todo_completed',
+      'todo_deleted',
+      'todo_deleted',
+      'todo_updated',
     ]);
     for (const event of todoEvents) {
       assert.equal(event.distinct_id, user.id, `${event.event} distinct id`);
@@ -101,7 +104,10 @@ describe('todo events', { concurrency: true }, () => {
     const added = named(events, 'todo_added');
     assert.deepEqual(
       added.map(({ properties: p }) => [p.todo_id, p.title_length, p.total_todos]).sort((a, b) => a[2] - b[2]),
-      [[milk.id, 'Buy milk'.length, 1], [bread.id, 'Bake bread'.length, 2]],
+      [
+        [milk.id, 'Buy milk'.length, 1],
+        [bread.id, 'Bake bread'.length, 2],
+      ],
     );
     assertRequestProperties(added[0], { method: 'POST', path: '/api/todos' });
 
@@ -121,7 +127,10 @@ describe('todo events', { concurrency: true }, () => {
     const deleted = named(events, 'todo_deleted');
     assert.deepEqual(
       deleted.map(({ properties: p }) => [p.todo_id, p.was_completed]).sort(),
-      [[milk.id, true], [bread.id, false]].sort(),
+      [
+        [milk.id, true],
+        [bread.id, false],
+      ].sort(),
     );
     const milkDeleted = deleted.find((event) => event.properties.todo_id === milk.id);
     assertRequestProperties(milkDeleted, { method: 'DELETE', path: `/api/todos/${milk.id}` });
@@ -154,16 +163,19 @@ describe('todo events', { concurrency: true }, () => {
   it('stats_viewed records whether detailed analytics was on', async () => {
     const detailed = new Set();
     const flags = (distinctId) => ({ 'detailed-analytics': detailed.has(distinctId) });
-    const { result, events } = await runScenario(async (api) => {
-      const on = await api.signup();
-      const off = await api.signup();
-      detailed.add(on.user.id);
-      const onStats = await api.request('GET', '/api/stats?from=tests', { token: on.token });
-      const offStats = await api.request('GET', '/api/stats', { token: off.token });
-      assert.ok(Array.isArray(onStats.body.todos), 'flag on: stats include todos');
-      assert.ok(!('todos' in offStats.body), 'flag off: stats leave todos out');
-      return { on: on.user.id, off: off.user.id };
-    }, { flags });
+    const { result, events } = await runScenario(
+      async (api) => {
+        const on = await api.signup();
+        const off = await api.signup();
+        detailed.add(on.user.id);
+        const onStats = await api.request('GET', '/api/stats?from=tests', { token: on.token });
+        const offStats = await api.request('GET', '/api/stats', { token: off.token });
+        assert.ok(Array.isArray(onStats.body.todos), 'flag on: stats include todos');
+        assert.ok(!('todos' in offStats.body), 'flag off: stats leave todos out');
+        return { on: on.user.id, off: off.user.id };
+      },
+      { flags },
+    );
     const viewed = named(events, 'stats_viewed');
     assert.equal(viewed.length, 2);
     const byUser = Object.fromEntries(viewed.map((event) => [event.distinct_id, event]));
@@ -193,7 +205,10 @@ describe('request context', { concurrency: true }, () => {
     const long = 'x'.repeat(1200);
     const { result: account, events } = await runScenario(async (api) => {
       // Tab and C1 control characters survive HTTP parsing; the server must strip them.
-      const dirty = { 'x-posthog-distinct-id': ` anon\t-\u0085id\u009f${long} `, 'x-posthog-session-id': '\tsess\u0085ion-1 ' };
+      const dirty = {
+        'x-posthog-distinct-id': ` anon\t-\u0085id\u009f${long} `,
+        'x-posthog-session-id': '\tsess\u0085ion-1 ',
+      };
       await api.request('GET', '/debug/error', { headers: dirty });
       return api.signup({ headers: dirty });
     });
@@ -275,32 +290,35 @@ describe('errors', { concurrency: true }, () => {
 describe('privacy', { concurrency: true }, () => {
   it('no event contains a password, a token or a raw request body', async () => {
     const secrets = [];
-    const { events } = await runScenario(async (api) => {
-      const headers = tracing({ distinctId: 'anon-privacy', sessionId: 'session-privacy' });
-      const signupBody = { email: uniqueEmail(), password: uniquePassword(), name: 'Private Person' };
-      const signup = await api.request('POST', '/api/auth/signup', { json: signupBody, headers });
-      const wrongPassword = uniquePassword();
-      await api.request('POST', '/api/auth/login', { json: { email: signupBody.email, password: wrongPassword } });
-      const login = await api.login({ email: signupBody.email, password: signupBody.password, headers });
-      const token = login.token;
-      await api.request('GET', '/api/me', { token });
-      const todoBody = { title: 'A private title' };
-      const todo = (await api.request('POST', '/api/todos', { json: todoBody, token, headers })).body.todo;
-      const patchBody = { title: 'Another private title', completed: true };
-      await api.request('PATCH', `/api/todos/${todo.id}`, { json: patchBody, token, headers });
-      await api.request('GET', '/api/stats', { token, headers });
-      await api.request('GET', '/debug/error', { token, headers });
-      await api.request('DELETE', `/api/todos/${todo.id}`, { token, headers });
-      secrets.push(
-        signupBody.password,
-        wrongPassword,
-        signup.body.token,
-        token,
-        JSON.stringify(signupBody),
-        JSON.stringify(todoBody),
-        JSON.stringify(patchBody),
-      );
-    }, { flags: { 'detailed-analytics': true } });
+    const { events } = await runScenario(
+      async (api) => {
+        const headers = tracing({ distinctId: 'anon-privacy', sessionId: 'session-privacy' });
+        const signupBody = { email: uniqueEmail(), password: uniquePassword(), name: 'Private Person' };
+        const signup = await api.request('POST', '/api/auth/signup', { json: signupBody, headers });
+        const wrongPassword = uniquePassword();
+        await api.request('POST', '/api/auth/login', { json: { email: signupBody.email, password: wrongPassword } });
+        const login = await api.login({ email: signupBody.email, password: signupBody.password, headers });
+        const token = login.token;
+        await api.request('GET', '/api/me', { token });
+        const todoBody = { title: 'A private title' };
+        const todo = (await api.request('POST', '/api/todos', { json: todoBody, token, headers })).body.todo;
+        const patchBody = { title: 'Another private title', completed: true };
+        await api.request('PATCH', `/api/todos/${todo.id}`, { json: patchBody, token, headers });
+        await api.request('GET', '/api/stats', { token, headers });
+        await api.request('GET', '/debug/error', { token, headers });
+        await api.request('DELETE', `/api/todos/${todo.id}`, { token, headers });
+        secrets.push(
+          signupBody.password,
+          wrongPassword,
+          signup.body.token,
+          token,
+          JSON.stringify(signupBody),
+          JSON.stringify(todoBody),
+          JSON.stringify(patchBody),
+        );
+      },
+      { flags: { 'detailed-analytics': true } },
+    );
 
     assert.ok(appEvents(events).length >= 10, 'the scenario produced events to inspect');
     const everything = JSON.stringify(events);

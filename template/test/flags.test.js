@@ -59,24 +59,30 @@ async function assertPromptlyOff(sink, env) {
 
 describe('feature flags', { concurrency: true }, () => {
   it('remote evaluation: one /flags request per /api/stats, none for definitions', async () => {
-    const { events, requests } = await runScenario(async (server, sink) => {
-      const { token } = await server.signup();
-      await server.addTodo(token);
-      const before = flagsRequests(sink).length;
-      for (let i = 0; i < 3; i++) assert.ok(Array.isArray((await stats(server, token)).todos));
-      assert.equal(flagsRequests(sink).length - before, 3);
-    }, { flags: { [FLAG]: true } });
+    const { events, requests } = await runScenario(
+      async (server, sink) => {
+        const { token } = await server.signup();
+        await server.addTodo(token);
+        const before = flagsRequests(sink).length;
+        for (let i = 0; i < 3; i++) assert.ok(Array.isArray((await stats(server, token)).todos));
+        assert.equal(flagsRequests(sink).length - before, 3);
+      },
+      { flags: { [FLAG]: true } },
+    );
     assert.equal(requests.filter(isDefinitionsRequest).length, 0);
     assert.equal(events.filter((event) => event.event === 'stats_viewed').length, 3);
   });
 
-  it('remote evaluation follows a percentage rollout with PostHog\'s hashing', async () => {
-    const { events, result } = await runScenario(async (server) => {
-      const users = await usersOnBothSides(server, 50);
-      assert.ok(Array.isArray((await stats(server, users.included.token)).todos));
-      assert.equal((await stats(server, users.excluded.token)).todos, undefined);
-      return users;
-    }, { flags: { [FLAG]: '50%' } });
+  it("remote evaluation follows a percentage rollout with PostHog's hashing", async () => {
+    const { events, result } = await runScenario(
+      async (server) => {
+        const users = await usersOnBothSides(server, 50);
+        assert.ok(Array.isArray((await stats(server, users.included.token)).todos));
+        assert.equal((await stats(server, users.excluded.token)).todos, undefined);
+        return users;
+      },
+      { flags: { [FLAG]: '50%' } },
+    );
     const viewed = events.filter((event) => event.event === 'stats_viewed');
     const byUser = Object.fromEntries(viewed.map((event) => [event.distinct_id, event.properties.detailed_analytics]));
     assert.deepEqual(byUser, { [result.included.user.id]: true, [result.excluded.user.id]: false });
@@ -104,14 +110,22 @@ describe('feature flags', { concurrency: true }, () => {
 
       await server.stop();
       const viewed = sink.events.filter((event) => event.event === 'stats_viewed');
-      const inEvent = only(viewed.filter((event) => event.distinct_id === users.included.user.id), 'stats_viewed');
-      const outEvent = only(viewed.filter((event) => event.distinct_id === users.excluded.user.id), 'stats_viewed');
+      const inEvent = only(
+        viewed.filter((event) => event.distinct_id === users.included.user.id),
+        'stats_viewed',
+      );
+      const outEvent = only(
+        viewed.filter((event) => event.distinct_id === users.excluded.user.id),
+        'stats_viewed',
+      );
       assert.equal(inEvent.properties.detailed_analytics, true);
       assert.equal(inEvent.properties[`$feature/${FLAG}`], true);
       assert.equal(outEvent.properties.detailed_analytics, false);
       const output = server.output.stdout + server.output.stderr;
       assert.ok(!output.includes(secretKey), 'the secret key is never printed');
-      for (const event of sink.events) assert.ok(!JSON.stringify(event).includes(secretKey), `${event.event} carries the secret key`);
+      for (const event of sink.events) {
+        assert.ok(!JSON.stringify(event).includes(secretKey), `${event.event} carries the secret key`);
+      }
     } finally {
       await server?.kill();
       await sink.close();
@@ -120,31 +134,37 @@ describe('feature flags', { concurrency: true }, () => {
 
   it('local evaluation keeps working when the definitions endpoint goes down after loading', async () => {
     const secretKey = newSecretKey();
-    await runScenario(async (server, sink) => {
-      const { token } = await server.signup();
-      sink.setMode('error500', { endpoint: 'definitions' });
-      // Two more polls: the first of them has certainly been answered 500.
-      const polls = sink.requests.filter(isDefinitionsRequest).length;
-      await sink.waitForRequest(isDefinitionsRequest, { count: polls + 2 });
-      assert.ok(sink.requests.some((request) => isDefinitionsRequest(request) && request.status === 500));
-      for (let i = 0; i < 3; i++) assert.ok(Array.isArray((await stats(server, token)).todos), 'flag still on');
-      assert.equal(flagsRequests(sink).length, 0);
-    }, { flags: { [FLAG]: true }, env: { POSTHOG_SECRET_KEY: secretKey, POSTHOG_FLAGS_POLL_INTERVAL_MS: '200' } });
+    await runScenario(
+      async (server, sink) => {
+        const { token } = await server.signup();
+        sink.setMode('error500', { endpoint: 'definitions' });
+        // Two more polls: the first of them has certainly been answered 500.
+        const polls = sink.requests.filter(isDefinitionsRequest).length;
+        await sink.waitForRequest(isDefinitionsRequest, { count: polls + 2 });
+        assert.ok(sink.requests.some((request) => isDefinitionsRequest(request) && request.status === 500));
+        for (let i = 0; i < 3; i++) assert.ok(Array.isArray((await stats(server, token)).todos), 'flag still on');
+        assert.equal(flagsRequests(sink).length, 0);
+      },
+      { flags: { [FLAG]: true }, env: { POSTHOG_SECRET_KEY: secretKey, POSTHOG_FLAGS_POLL_INTERVAL_MS: '200' } },
+    );
   });
 
   it('a wrong secret key: flag off, the route answers, one warning without the key', async () => {
     const wrongKey = newSecretKey();
-    const { server, requests } = await runScenario(async (server, sink) => {
-      const { token } = await server.signup();
-      // Let the poller be refused a few more times (it backs off: 400, 800 ms...).
-      await sink.waitForRequest(isDefinitionsRequest, { count: 3 });
-      for (let i = 0; i < 3; i++) assert.equal((await stats(server, token)).todos, undefined);
-      assert.equal(flagsRequests(sink).length, 0, 'no fallback to /flags while definitions are missing');
-    }, {
-      flags: { [FLAG]: true },
-      sinkOptions: { secretKey: newSecretKey() },
-      env: { POSTHOG_SECRET_KEY: wrongKey, POSTHOG_FLAGS_POLL_INTERVAL_MS: '200' },
-    });
+    const { server, requests } = await runScenario(
+      async (server, sink) => {
+        const { token } = await server.signup();
+        // Let the poller be refused a few more times (it backs off: 400, 800 ms...).
+        await sink.waitForRequest(isDefinitionsRequest, { count: 3 });
+        for (let i = 0; i < 3; i++) assert.equal((await stats(server, token)).todos, undefined);
+        assert.equal(flagsRequests(sink).length, 0, 'no fallback to /flags while definitions are missing');
+      },
+      {
+        flags: { [FLAG]: true },
+        sinkOptions: { secretKey: newSecretKey() },
+        env: { POSTHOG_SECRET_KEY: wrongKey, POSTHOG_FLAGS_POLL_INTERVAL_MS: '200' },
+      },
+    );
     const refused = requests.filter((request) => isDefinitionsRequest(request) && request.status === 401);
     assert.ok(refused.length >= 2, `expected repeated 401s, got ${refused.length}`);
     const output = server.output.stdout + server.output.stderr;
@@ -185,9 +205,14 @@ describe('npm run posthog:check with POSTHOG_SECRET_KEY', { concurrency: true },
   const projectRoot = fileURLToPath(new URL('../', import.meta.url));
   const runCheck = (env) =>
     new Promise((resolve) => {
-      const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|NODE_TEST_CONTEXT$)/.test(name)));
-      execFile(process.execPath, ['scripts/posthog-check.js'], { cwd: projectRoot, env: { ...clean, ...env } }, (error, stdout, stderr) =>
-        resolve({ code: error ? error.code : 0, stdout, stderr }),
+      const clean = Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|NODE_TEST_CONTEXT$)/.test(name)),
+      );
+      execFile(
+        process.execPath,
+        ['scripts/posthog-check.js'],
+        { cwd: projectRoot, env: { ...clean, ...env } },
+        (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }),
       );
     });
 
@@ -195,7 +220,11 @@ describe('npm run posthog:check with POSTHOG_SECRET_KEY', { concurrency: true },
     const secretKey = newSecretKey();
     const sink = await startCaptureSink({ flags: { [FLAG]: '50%' }, secretKey });
     try {
-      const { code, stdout, stderr } = await runCheck({ POSTHOG_PROJECT_TOKEN: newProjectToken(), POSTHOG_HOST: sink.url, POSTHOG_SECRET_KEY: secretKey });
+      const { code, stdout, stderr } = await runCheck({
+        POSTHOG_PROJECT_TOKEN: newProjectToken(),
+        POSTHOG_HOST: sink.url,
+        POSTHOG_SECRET_KEY: secretKey,
+      });
       assert.equal(code, 0, stderr);
       assert.match(stdout, /Local evaluation works: .*1 flag definition\(s\).*detailed-analytics among them/);
       assert.ok(!(stdout + stderr).includes(secretKey));
@@ -208,7 +237,11 @@ describe('npm run posthog:check with POSTHOG_SECRET_KEY', { concurrency: true },
     const sink = await startCaptureSink({ secretKey: newSecretKey() });
     const wrongKey = newSecretKey();
     try {
-      const { code, stdout, stderr } = await runCheck({ POSTHOG_PROJECT_TOKEN: newProjectToken(), POSTHOG_HOST: sink.url, POSTHOG_SECRET_KEY: wrongKey });
+      const { code, stdout, stderr } = await runCheck({
+        POSTHOG_PROJECT_TOKEN: newProjectToken(),
+        POSTHOG_HOST: sink.url,
+        POSTHOG_SECRET_KEY: wrongKey,
+      });
       assert.equal(code, 1);
       assert.match(stderr, /rejected POSTHOG_SECRET_KEY \(HTTP 401: Incorrect authentication credentials\.\)/);
       assert.ok(!(stdout + stderr).includes(wrongKey));

@@ -45,10 +45,13 @@ describe('the browser page', { concurrency: true }, () => {
   });
 
   it('GET /posthog-config.json exposes the project token and host, nothing else', async () => {
-    const { result, server } = await runScenario(async (api, sink) => {
-      const res = await api.request('GET', '/posthog-config.json');
-      return { res, sinkUrl: sink.url };
-    }, { env: { SOME_SECRET: 'must-not-leak', POSTHOG_DEBUG: 'true' } });
+    const { result, server } = await runScenario(
+      async (api, sink) => {
+        const res = await api.request('GET', '/posthog-config.json');
+        return { res, sinkUrl: sink.url };
+      },
+      { env: { SOME_SECRET: 'must-not-leak', POSTHOG_DEBUG: 'true' } },
+    );
     assert.equal(result.res.status, 200);
     assert.match(result.res.headers.get('content-type'), /application\/json/);
     assert.deepEqual(result.res.body, { token: server.token, host: result.sinkUrl });
@@ -92,13 +95,23 @@ describe('the browser page', { concurrency: true }, () => {
   it('static files capture no events and report no errors, even when the client hangs up', async () => {
     const { events } = await runScenario(async (api) => {
       const tracing = { 'x-posthog-distinct-id': 'anon-static', 'x-posthog-session-id': 'session-static' };
-      for (const path of ['/', '/app.js', '/style.css', '/posthog-config.json', '/vendor/posthog-js/module.full.js', '/nope.js']) {
+      for (const path of [
+        '/',
+        '/app.js',
+        '/style.css',
+        '/posthog-config.json',
+        '/vendor/posthog-js/module.full.js',
+        '/nope.js',
+      ]) {
         await api.request('GET', path, { headers: tracing });
       }
       for (let i = 0; i < 5; i += 1) await abandonDownload(api.url, '/vendor/posthog-js/module.full.js');
       // Still serving after the hang-ups.
       assert.equal((await api.request('GET', '/health')).status, 200);
     });
-    assert.deepEqual(events.map((event) => event.event), []);
+    assert.deepEqual(
+      events.map((event) => event.event),
+      [],
+    );
   });
 });

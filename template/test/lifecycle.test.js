@@ -24,7 +24,11 @@ const disabledNotices = (output) =>
 
 describe('shutdown', { concurrency: true }, () => {
   it('delivers every event captured before SIGTERM', async () => {
-    const { result: user, events, server } = await runScenario(async (api) => {
+    const {
+      result: user,
+      events,
+      server,
+    } = await runScenario(async (api) => {
       const { user, token } = await api.signup();
       // More than two SDK batches (flushAt 20), most still queued at the signal.
       for (let i = 1; i <= 50; i += 1) await api.addTodo(token, `todo ${i}`);
@@ -226,17 +230,24 @@ describe('configuration', { concurrency: true }, () => {
     'an empty token': { POSTHOG_PROJECT_TOKEN: '' },
   })) {
     it(`with ${what} the API works, PostHog is off and says so once`, async () => {
-      const { result: output, requests } = await runScenario(async (api) => {
-        const { token } = await api.signup();
-        await api.addTodo(token);
-        const stats = await api.request('GET', '/api/stats', { token });
-        assert.equal(stats.status, 200);
-        assert.equal((await api.request('GET', '/debug/error')).status, 500);
-        return api.output;
-      }, { token: null, env });
+      const { result: output, requests } = await runScenario(
+        async (api) => {
+          const { token } = await api.signup();
+          await api.addTodo(token);
+          const stats = await api.request('GET', '/api/stats', { token });
+          assert.equal(stats.status, 200);
+          assert.equal((await api.request('GET', '/debug/error')).status, 500);
+          return api.output;
+        },
+        { token: null, env },
+      );
       assert.deepEqual(requests, [], 'nothing at all reached the PostHog host');
       const notices = disabledNotices(output);
-      assert.equal(notices.length, 1, `expected one "PostHog is disabled" line, got:\n${output.stdout}\n${output.stderr}`);
+      assert.equal(
+        notices.length,
+        1,
+        `expected one "PostHog is disabled" line, got:\n${output.stdout}\n${output.stderr}`,
+      );
     });
   }
 
@@ -252,7 +263,7 @@ describe('configuration', { concurrency: true }, () => {
     assert.deepEqual(disabledNotices(server.output), []);
   });
 
-  it('POSTHOG_DEBUG=true turns on the SDK\'s debug logging', async () => {
+  it("POSTHOG_DEBUG=true turns on the SDK's debug logging", async () => {
     const sdkLog = /\[PostHog\]/;
     const quiet = await runScenario((api) => api.signup());
     assert.doesNotMatch(quiet.server.output.stdout + quiet.server.output.stderr, sdkLog);
@@ -261,11 +272,14 @@ describe('configuration', { concurrency: true }, () => {
   });
 
   it('with NODE_ENV=production /debug/error is a 404 and nothing is reported', async () => {
-    const { result, events } = await runScenario(async (api) => {
-      const res = await api.request('GET', '/debug/error');
-      assert.equal((await api.request('GET', '/health')).status, 200);
-      return res;
-    }, { env: { NODE_ENV: 'production' } });
+    const { result, events } = await runScenario(
+      async (api) => {
+        const res = await api.request('GET', '/debug/error');
+        assert.equal((await api.request('GET', '/health')).status, 200);
+        return res;
+      },
+      { env: { NODE_ENV: 'production' } },
+    );
     assertError(result, 404);
     assert.deepEqual(events, []);
   });
@@ -273,16 +287,13 @@ describe('configuration', { concurrency: true }, () => {
 
 describe('POSTHOG_HOST', { concurrency: true }, () => {
   it('without a scheme is refused at start-up in one line', async () => {
-    await assert.rejects(
-      startServer({ env: { POSTHOG_HOST: 'us.i.posthog.com' } }),
-      (error) => {
-        assert.match(error.message, /exited \(code 1/);
-        const stderr = error.message.split('--- stderr ---\n')[1].trim();
-        assert.equal(stderr.split('\n').length, 1, stderr);
-        assert.match(stderr, /POSTHOG_HOST must be an http:\/\/ or https:\/\/ URL.*https:\/\/us\.i\.posthog\.com/);
-        return true;
-      },
-    );
+    await assert.rejects(startServer({ env: { POSTHOG_HOST: 'us.i.posthog.com' } }), (error) => {
+      assert.match(error.message, /exited \(code 1/);
+      const stderr = error.message.split('--- stderr ---\n')[1].trim();
+      assert.equal(stderr.split('\n').length, 1, stderr);
+      assert.match(stderr, /POSTHOG_HOST must be an http:\/\/ or https:\/\/ URL.*https:\/\/us\.i\.posthog\.com/);
+      return true;
+    });
   });
 
   for (const bad of ['ftp://example.com', 'https://user:secret@example.com', 'https://example.com/?x=1']) {

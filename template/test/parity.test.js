@@ -27,8 +27,21 @@ const LISTED = [200, 'todos'];
 const HEALTHY = [200, { status: 'ok' }];
 
 /** One POST /api/todos with these headers and body (authorized unless `auth: false`). */
-const post = (name, body, headers = [JSON_TYPE], expect) => ({ name, method: 'POST', path: '/api/todos', headers, body, expect });
-const get = (name, path, expect, extra = {}) => ({ name, method: 'GET', path, expect, ...extra });
+const post = (name, body, headers = [JSON_TYPE], expect) => ({
+  name,
+  method: 'POST',
+  path: '/api/todos',
+  headers,
+  body,
+  expect,
+});
+const get = (name, path, expect, extra = {}) => ({
+  name,
+  method: 'GET',
+  path,
+  expect,
+  ...extra,
+});
 
 /** `port` is the server's, for absolute-form targets. */
 function table(port) {
@@ -44,11 +57,19 @@ function table(port) {
     post('true', 'true', undefined, NOT_AN_OBJECT),
     post('invalid JSON', '{"title":', undefined, NOT_JSON),
     post('a trailing comma', '{"title":"x",}', undefined, NOT_JSON),
-    post('bytes that are not UTF-8', Buffer.from([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), undefined, NOT_JSON),
+    post(
+      'bytes that are not UTF-8',
+      Buffer.from([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
+      undefined,
+      NOT_JSON,
+    ),
     post('JSON with a BOM', `\ufeff${TITLE}`, undefined, CREATED),
     post('a __proto__ key', '{"title":"x","__proto__":{"polluted":true}}', undefined, CREATED),
     post('deep nesting', `${'['.repeat(5000)}${']'.repeat(5000)}`, undefined, NOT_AN_OBJECT),
-    post('deep nesting in a field', `{"title":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`, undefined, [400, { error: 'title must be a non-empty string of at most 500 characters' }]),
+    post('deep nesting in a field', `{"title":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`, undefined, [
+      400,
+      { error: 'title must be a non-empty string of at most 500 characters' },
+    ]),
     post('exactly 100 kB', JSON.stringify({ title: 'x', pad: 'p'.repeat(100 * 1024 - 22) }), undefined, CREATED),
     post('100 kB and one byte', JSON.stringify({ title: 'x', pad: 'p'.repeat(100 * 1024 - 21) }), undefined, TOO_LARGE),
 
@@ -66,7 +87,14 @@ function table(port) {
     post('two Content-Types (Node keeps the first)', TITLE, [JSON_TYPE, ['Content-Type', 'text/plain']], CREATED),
     post('a list of types', TITLE, [['Content-Type', 'application/json, text/plain']], NOT_AN_OBJECT),
     post('a Content-Type that is no media type', TITLE, [['Content-Type', ';;;']], NOT_AN_OBJECT),
-    { name: 'no media type on a 404', method: 'POST', path: '/nope', headers: [['Content-Type', ';;;']], body: TITLE, expect: NOT_FOUND },
+    {
+      name: 'no media type on a 404',
+      method: 'POST',
+      path: '/nope',
+      headers: [['Content-Type', ';;;']],
+      body: TITLE,
+      expect: NOT_FOUND,
+    },
 
     // Content codings (RFC 9110 §8.4): identity, gzip, deflate and br are read; the rest is 415.
     post('gzip', gzipSync(TITLE), [JSON_TYPE, ['Content-Encoding', 'gzip']], CREATED),
@@ -76,10 +104,24 @@ function table(port) {
     post('br', brotliCompressSync(TITLE), [JSON_TYPE, ['Content-Encoding', 'br']], CREATED),
     post('identity', TITLE, [JSON_TYPE, ['Content-Encoding', 'identity']], CREATED),
     post('IDENTITY', TITLE, [JSON_TYPE, ['Content-Encoding', 'IDENTITY']], CREATED),
-    ...['zstd', 'compress', 'x-evil', 'base64', 'gzip2', 'gzip, gzip'].map((coding) => post(`Content-Encoding ${coding}`, TITLE, [JSON_TYPE, ['Content-Encoding', coding]], BAD_ENCODING)),
-    post('gzip that is not gzip', 'not gzip', [JSON_TYPE, ['Content-Encoding', 'gzip']], [400, { error: 'Request body could not be decompressed' }]),
-    post('a gzip bomb', gzipSync(`{"title":"${'x'.repeat(1024 * 1024)}"}`), [JSON_TYPE, ['Content-Encoding', 'gzip']], TOO_LARGE),
-    get('an unknown coding on a route without a body', '/api/todos', LISTED, { headers: [['Content-Encoding', 'zstd']] }),
+    ...['zstd', 'compress', 'x-evil', 'base64', 'gzip2', 'gzip, gzip'].map((coding) =>
+      post(`Content-Encoding ${coding}`, TITLE, [JSON_TYPE, ['Content-Encoding', coding]], BAD_ENCODING),
+    ),
+    post(
+      'gzip that is not gzip',
+      'not gzip',
+      [JSON_TYPE, ['Content-Encoding', 'gzip']],
+      [400, { error: 'Request body could not be decompressed' }],
+    ),
+    post(
+      'a gzip bomb',
+      gzipSync(`{"title":"${'x'.repeat(1024 * 1024)}"}`),
+      [JSON_TYPE, ['Content-Encoding', 'gzip']],
+      TOO_LARGE,
+    ),
+    get('an unknown coding on a route without a body', '/api/todos', LISTED, {
+      headers: [['Content-Encoding', 'zstd']],
+    }),
 
     // Paths.
     get('%zz in a todo id', '/api/todos/%zz', BAD_PATH),
@@ -93,9 +135,16 @@ function table(port) {
     get('a double slash inside', '/api//todos', NOT_FOUND),
     get('a trailing slash', '/api/todos/', LISTED),
     get('/health/', '/health/', HEALTHY),
-    { name: 'a todo id of 1000 characters', method: 'DELETE', path: `/api/todos/${'a'.repeat(1000)}`, expect: TODO_NOT_FOUND },
+    {
+      name: 'a todo id of 1000 characters',
+      method: 'DELETE',
+      path: `/api/todos/${'a'.repeat(1000)}`,
+      expect: TODO_NOT_FOUND,
+    },
     { name: 'an encoded slash in a todo id', method: 'DELETE', path: '/api/todos/a%2Fb', expect: TODO_NOT_FOUND },
-    ...[256, 300, 4000, 15000].map((length) => get(`a path of ${length} characters`, `/${'a'.repeat(length)}`, NOT_FOUND)),
+    ...[256, 300, 4000, 15000].map((length) =>
+      get(`a path of ${length} characters`, `/${'a'.repeat(length)}`, NOT_FOUND),
+    ),
     get('traversal', '/../../etc/passwd', NOT_FOUND),
     get('encoded traversal', '/%2e%2e/%2e%2e/etc/passwd', NOT_FOUND),
     get('traversal with encoded slashes', '/..%2f..%2fetc/passwd', NOT_FOUND),
@@ -104,27 +153,81 @@ function table(port) {
     get('a NUL byte', '/%00', NOT_FOUND),
     get('a dotfile', '/.env', NOT_FOUND),
     get('the package manifest', '/../package.json', NOT_FOUND),
-    { name: 'an absolute-form target', method: 'POST', path: `http://127.0.0.1:${port}/api/todos?x=1`, headers: [JSON_TYPE], body: TITLE, expect: CREATED },
+    {
+      name: 'an absolute-form target',
+      method: 'POST',
+      path: `http://127.0.0.1:${port}/api/todos?x=1`,
+      headers: [JSON_TYPE],
+      body: TITLE,
+      expect: CREATED,
+    },
     get('an absolute-form target for another host', 'http://other.example/health', HEALTHY),
-    { name: 'a fragment in the target', method: 'POST', path: '/api/todos#frag', headers: [JSON_TYPE], body: TITLE, expect: CREATED },
+    {
+      name: 'a fragment in the target',
+      method: 'POST',
+      path: '/api/todos#frag',
+      headers: [JSON_TYPE],
+      body: TITLE,
+      expect: CREATED,
+    },
 
     // Methods.
     { name: 'HEAD on an API route', method: 'HEAD', path: '/api/todos', expect: [200, undefined] },
     { name: 'HEAD /health', method: 'HEAD', path: '/health', expect: [200, undefined] },
-    { name: 'OPTIONS on an API route', method: 'OPTIONS', path: '/api/todos', headers: [JSON_TYPE], body: '', expect: NOT_FOUND },
+    {
+      name: 'OPTIONS on an API route',
+      method: 'OPTIONS',
+      path: '/api/todos',
+      headers: [JSON_TYPE],
+      body: '',
+      expect: NOT_FOUND,
+    },
     { name: 'OPTIONS *', method: 'OPTIONS', path: '*', expect: NOT_FOUND },
-    { name: 'PUT on an API route', method: 'PUT', path: '/api/todos', headers: [JSON_TYPE], body: TITLE, expect: NOT_FOUND },
+    {
+      name: 'PUT on an API route',
+      method: 'PUT',
+      path: '/api/todos',
+      headers: [JSON_TYPE],
+      body: TITLE,
+      expect: NOT_FOUND,
+    },
     { name: 'TRACE', method: 'TRACE', path: '/api/todos', expect: NOT_FOUND },
     { name: 'PROPFIND', method: 'PROPFIND', path: '/api/todos', expect: NOT_FOUND },
     { name: 'a method Node does not know', method: 'FOO', path: '/api/todos', expect: BAD_REQUEST },
-    { name: 'invalid JSON on a route without a body', method: 'DELETE', path: '/api/todos/x', headers: [JSON_TYPE], body: '{', expect: TODO_NOT_FOUND },
-    { name: 'invalid JSON on an unknown route', method: 'POST', path: '/nope', headers: [JSON_TYPE], body: '{', expect: NOT_FOUND },
+    {
+      name: 'invalid JSON on a route without a body',
+      method: 'DELETE',
+      path: '/api/todos/x',
+      headers: [JSON_TYPE],
+      body: '{',
+      expect: TODO_NOT_FOUND,
+    },
+    {
+      name: 'invalid JSON on an unknown route',
+      method: 'POST',
+      path: '/nope',
+      headers: [JSON_TYPE],
+      body: '{',
+      expect: NOT_FOUND,
+    },
 
     // Requests Node itself refuses, answered with the same JSON everywhere.
-    get('a head over 16 kB', '/api/todos', [431, { error: 'Request Header Fields Too Large' }], { headers: [['X-Big', 'a'.repeat(20_000)]] }),
-    post('Content-Length and Transfer-Encoding together', TITLE, [JSON_TYPE, ['Content-Length', '13'], ['Transfer-Encoding', 'chunked']], BAD_REQUEST),
+    get('a head over 16 kB', '/api/todos', [431, { error: 'Request Header Fields Too Large' }], {
+      headers: [['X-Big', 'a'.repeat(20_000)]],
+    }),
+    post(
+      'Content-Length and Transfer-Encoding together',
+      TITLE,
+      [JSON_TYPE, ['Content-Length', '13'], ['Transfer-Encoding', 'chunked']],
+      BAD_REQUEST,
+    ),
     post('a Content-Length that is no number', TITLE, [JSON_TYPE, ['Content-Length', 'abc']], BAD_REQUEST),
-    post('a chunked body', `${TITLE.length.toString(16)}\r\n${TITLE}\r\n0\r\n\r\n`, [JSON_TYPE, ['Transfer-Encoding', 'chunked']], CREATED),
+    post(
+      'a chunked body',
+      `${TITLE.length.toString(16)}\r\n${TITLE}\r\n0\r\n\r\n`,
+      [JSON_TYPE, ['Transfer-Encoding', 'chunked']],
+      CREATED,
+    ),
   ];
 }
 
@@ -146,8 +249,20 @@ describe('odd requests get the same answer on every framework', () => {
 
   it('answers every case in the table as the table says', { timeout: 60_000 }, async () => {
     const failures = [];
-    for (const { name, method, path, headers = [], body, expect: [status, expected] } of table(new URL(api.url).port)) {
-      const res = await rawRequest(api.url, { method, path, headers: [...headers, ['Authorization', `Bearer ${token}`]], body });
+    for (const {
+      name,
+      method,
+      path,
+      headers = [],
+      body,
+      expect: [status, expected],
+    } of table(new URL(api.url).port)) {
+      const res = await rawRequest(api.url, {
+        method,
+        path,
+        headers: [...headers, ['Authorization', `Bearer ${token}`]],
+        body,
+      });
       const text = res.body?.toString('utf8') ?? '';
       let parsed;
       try {
@@ -160,7 +275,9 @@ describe('odd requests get the same answer on every framework', () => {
           ? parsed?.[expected] !== undefined
           : JSON.stringify(parsed) === JSON.stringify(expected);
       if (res.status !== status || !bodyMatches) {
-        failures.push(`${name}: expected ${status} ${JSON.stringify(expected)}, got ${res.status} ${text.slice(0, 120)}`);
+        failures.push(
+          `${name}: expected ${status} ${JSON.stringify(expected)}, got ${res.status} ${text.slice(0, 120)}`,
+        );
       } else if (status >= 400 && !/application\/json/.test(res.headers['content-type'] ?? '')) {
         failures.push(`${name}: an error without a JSON content type: ${res.headers['content-type']}`);
       }
@@ -191,10 +308,16 @@ describe('passwords and emails', () => {
   it('refuses a password with a lone surrogate, saying why, at signup and login', async () => {
     const email = uniqueEmail();
     const res = await signup({ email, password: `${'\ud800'.repeat(10)}X` });
-    assert.deepEqual([res.status, res.body], [400, { error: 'password must be valid Unicode text (it contains an unpaired surrogate)' }]);
+    assert.deepEqual(
+      [res.status, res.body],
+      [400, { error: 'password must be valid Unicode text (it contains an unpaired surrogate)' }],
+    );
     await api.signup({ email, password: uniquePassword() });
     const other = await login({ email, password: `${'\udc00'.repeat(10)}X` });
-    assert.deepEqual([other.status, other.body], [400, { error: 'password must be valid Unicode text (it contains an unpaired surrogate)' }]);
+    assert.deepEqual(
+      [other.status, other.body],
+      [400, { error: 'password must be valid Unicode text (it contains an unpaired surrogate)' }],
+    );
   });
 
   it('never lets two different passwords open one account', async () => {
@@ -226,7 +349,9 @@ describe('passwords and emails', () => {
     assert.equal(first.status, 201, first.text);
     assert.equal(first.body.user.email, `${local}@example.com`);
     // Case, surrounding spaces and full-width letters all name the same address.
-    const fullWidth = [...`${local}@EXAMPLE.COM`].map((c) => (/[A-Za-z]/.test(c) ? String.fromCodePoint(c.codePointAt(0) + 0xfee0) : c)).join('');
+    const fullWidth = [...`${local}@EXAMPLE.COM`]
+      .map((c) => (/[A-Za-z]/.test(c) ? String.fromCodePoint(c.codePointAt(0) + 0xfee0) : c))
+      .join('');
     for (const variant of [`${local.toUpperCase()}@Example.COM`, `  ${local}@example.com\t`, fullWidth]) {
       assert.equal((await signup({ email: variant, password })).status, 409, `signup as ${JSON.stringify(variant)}`);
       assert.equal((await login({ email: variant, password })).status, 200, `login as ${JSON.stringify(variant)}`);
@@ -260,13 +385,21 @@ describe('request properties of odd targets', () => {
         ['/api/todos/?a=%zz', '/api/todos/', 'trailing slash'],
       ];
       for (const [path, , title] of sent) {
-        const res = await rawRequest(server.url, { method: 'POST', path, headers: [JSON_TYPE, ['Authorization', `Bearer ${token}`]], body: JSON.stringify({ title }) });
+        const res = await rawRequest(server.url, {
+          method: 'POST',
+          path,
+          headers: [JSON_TYPE, ['Authorization', `Bearer ${token}`]],
+          body: JSON.stringify({ title }),
+        });
         assert.equal(res.status, 201, `${path}: ${res.status} ${res.body}`);
       }
       return sent;
     });
     for (const [target, path] of targets) {
-      const event = only(events.filter((e) => e.properties.$current_url === target), 'todo_added');
+      const event = only(
+        events.filter((e) => e.properties.$current_url === target),
+        'todo_added',
+      );
       assert.equal(event.properties.$request_path, path, `${target}: $request_path`);
       assert.equal(event.properties.$request_method, 'POST');
     }

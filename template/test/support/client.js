@@ -20,7 +20,10 @@ export function createClient(baseUrl) {
    * where body is the parsed JSON, or undefined when the response is not JSON.
    */
   async function request(method, path, { json, body, token, headers = {} } = {}) {
-    const init = { method, headers: { 'user-agent': USER_AGENT, ...headers } };
+    const init = {
+      method,
+      headers: { 'user-agent': USER_AGENT, ...headers },
+    };
     if (token) init.headers.authorization = `Bearer ${token}`;
     if (json !== undefined || body !== undefined) {
       init.body = json !== undefined ? JSON.stringify(json) : body;
@@ -34,6 +37,7 @@ export function createClient(baseUrl) {
     } catch {
       parsed = undefined;
     }
+    // The caller names the shape it expects; the assertions of each test check it.
     return { status: res.status, headers: res.headers, text, body: parsed };
   }
 

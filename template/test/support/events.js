@@ -5,6 +5,9 @@ import { USER_AGENT } from './client.js';
 // The SDK may report flag reads on its own; the contract's events are the rest.
 const SDK_BOOKKEEPING = new Set(['$feature_flag_called']);
 
+// The helpers below hand back events as PostHogEvent: the server under test
+// sends through posthog-node only.
+
 /** The events the server itself captured, in arrival order. */
 export function appEvents(events) {
   return events.filter((event) => !SDK_BOOKKEEPING.has(event.event));
@@ -17,13 +20,19 @@ export function named(events, name) {
 /** Exactly one event with this name; returns it. */
 export function only(events, name) {
   const found = named(events, name);
-  assert.equal(found.length, 1, `expected exactly one ${name}, got ${found.length} among: ${namesOf(events).join(', ')}`);
+  assert.equal(
+    found.length,
+    1,
+    `expected exactly one ${name}, got ${found.length} among: ${namesOf(events).join(', ')}`,
+  );
   return found[0];
 }
 
 /** Event names, sorted, so a list of expected names can be compared regardless of batching order. */
 export function namesOf(events) {
-  return appEvents(events).map((event) => event.event).sort();
+  return appEvents(events)
+    .map((event) => event.event)
+    .sort();
 }
 
 /** The request properties posthog-node's Express helper would attach. */

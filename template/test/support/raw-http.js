@@ -18,7 +18,10 @@ const CRLF = '\r\n';
  * bytes, to imitate a client that goes away mid-upload. A HEAD request's
  * response has no body whatever its Content-Length says.
  */
-export function rawRequest(baseUrl, { method = 'GET', path = '/', headers = [], body, contentLength = true, abortAfterBytes, timeout = 10_000 }) {
+export function rawRequest(
+  baseUrl,
+  { method = 'GET', path = '/', headers = [], body, contentLength = true, abortAfterBytes, timeout = 10_000 },
+) {
   const headOnly = method === 'HEAD';
   const { hostname, port } = new URL(baseUrl);
   const names = new Set(headers.map(([name]) => name.toLowerCase()));
@@ -29,7 +32,10 @@ export function rawRequest(baseUrl, { method = 'GET', path = '/', headers = [], 
   if (body !== undefined && contentLength && !names.has('content-length') && !names.has('transfer-encoding')) {
     all.push(['Content-Length', String(payload.length)]);
   }
-  const head = Buffer.from(`${method} ${path} HTTP/1.1${CRLF}${all.map(([name, value]) => `${name}: ${value}${CRLF}`).join('')}${CRLF}`, 'latin1');
+  const head = Buffer.from(
+    `${method} ${path} HTTP/1.1${CRLF}${all.map(([name, value]) => `${name}: ${value}${CRLF}`).join('')}${CRLF}`,
+    'latin1',
+  );
 
   return new Promise((resolve) => {
     const chunks = [];

@@ -70,7 +70,10 @@ export async function startServer({ sink, token = newProjectToken(), env = {} } 
       const match = READY_LINE.exec(output.stdout);
       if (match) settle(null, match[1]);
     };
-    const timer = setTimeout(() => settle(`did not print "listening on ..." within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => settle(`did not print "listening on ..." within ${READY_TIMEOUT_MS} ms`),
+      READY_TIMEOUT_MS,
+    );
     child.stdout.on('data', onData);
     exited.then(({ code, signal }) => settle(`exited (code ${code}, signal ${signal}) before listening`));
   });
@@ -110,7 +113,11 @@ export async function startServer({ sink, token = newProjectToken(), env = {} } 
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`No output line matched ${pattern} within ${timeout} ms.\n--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}`));
+          reject(
+            new Error(
+              `No output line matched ${pattern} within ${timeout} ms.\n--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}`,
+            ),
+          );
         }, timeout);
         const done = () => {
           clearTimeout(timer);

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+
+/** The PostHog settings: what posthog.ts builds the client from. */
+export interface PostHogConfig {
+  /** The project token (phc_...); empty when unset, which disables PostHog. */
+  apiKey: string;
+  /** The ingestion host, an http(s) URL without the trailing '/'. */
+  host: string;
+  debug: boolean;
+  /** A feature-flags secret key: with it, flags are evaluated locally. */
+  secretKey: string | undefined;
+  flagsPollIntervalMs: number | undefined;
+}
+
+export interface Config {
+  port: number;
+  /** The interface to bind; undefined means all of them. */
+  host: string | undefined;
+  production: boolean;
+  databaseUrl: string | undefined;
+  posthog: PostHogConfig;
+}
+
+// Defaults chosen when the project was generated live in package.json "config",
+// so there is one place to change them and no generated constants in the code.
+const { config: defaults } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  config: { port: number; posthogHost: string };
+};
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return defaults.port;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be an integer from 0 to 65535, got "${value}"`);
+  }
+  return port;
+}
+
+// posthog-node refuses a project token as secret key by throwing from its
+// constructor; say it here in one line instead (never echoing the value).
+function parseSecretKey(value: string | undefined): string | undefined {
+  const key = value?.trim() || undefined;
+  if (key?.startsWith('phc_')) {
+    throw new Error(
+      'POSTHOG_SECRET_KEY holds a project token (phc_...). It takes a feature-flags secret key (phs_...) ' +
+        'or a personal API key (phx_...); the project token goes in POSTHOG_PROJECT_TOKEN.',
+    );
+  }
+  return key;
+}
+
+// Unset keeps the SDK's 30 s; it never polls more often than every 100 ms.
+function parsePollInterval(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100) {
+    throw new Error(
+      `POSTHOG_FLAGS_POLL_INTERVAL_MS must be a whole number of milliseconds, at least 100, got "${value}"`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * An http(s) URL, optionally with a path (a reverse proxy such as
+ * https://example.com/ingest), without the trailing '/'. The SDK appends
+ * /batch/ and /flags/ to it, so anything else fails every request later.
+ */
+export function parsePostHogHost(value: string | undefined): string {
+  const text = value?.trim();
+  if (!text) return defaults.posthogHost;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    const hint = /^[\w.-]+(:\d+)?(\/|$)/.test(text) ? ` (did you mean https://${text}?)` : '';
+    throw new Error(`POSTHOG_HOST must be an http:// or https:// URL, got "${text}"${hint}`);
+  }
+  // Not echoed: it may carry a password.
+  if (url.username || url.password) throw new Error('POSTHOG_HOST must not contain a user name or password');
+  if (url.search || url.hash) throw new Error(`POSTHOG_HOST must not have a query or fragment, got "${text}"`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The server's settings, read from the environment once at start-up; throws a one-line Error when one is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    port: parsePort(env.PORT),
+    host: env.HOST?.trim() || undefined,
+    production: env.NODE_ENV === 'production',
+    // Checked by src/database.ts, which knows what its database accepts.
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    posthog: {
+      apiKey: env.POSTHOG_PROJECT_TOKEN?.trim() || env.POSTHOG_API_KEY?.trim() || '',
+      host: parsePostHogHost(env.POSTHOG_HOST),
+      debug: env.POSTHOG_DEBUG === 'true',
+      secretKey: parseSecretKey(env.POSTHOG_SECRET_KEY),
+      flagsPollIntervalMs: parsePollInterval(env.POSTHOG_FLAGS_POLL_INTERVAL_MS),
+    },
+  };
+}

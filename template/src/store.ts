@@ -1,0 +1,116 @@
+import { ServiceUnavailableError } from './http-error.ts';
+
+/*
+ * The data the routes need, behind one interface, Store. src/database.ts
+ * implements it for the database this project was generated with (SQLite or
+ * PostgreSQL); routes, analytics and the framework adapters only ever see this
+ * shape. Every method is async, whatever the database:
+ *
+ *   findUserByEmail(email)             the user, or undefined
+ *   createUser({ email, name, passwordHash })
+ *                                      the new user; undefined when the email is taken (the
+ *                                      unique constraint decides: of two simultaneous signups
+ *                                      exactly one wins)
+ *   saveSession(userId, token)         stores only the token's digest
+ *   findUserByToken(token)             the session's user, or undefined
+ *   listTodos(userId)                  oldest first
+ *   countTodos(userId)
+ *   findTodo(userId, id)               the todo, or undefined
+ *   addTodo(userId, title)             the new todo
+ *   updateTodo(userId, id, { title?, completed?, completedAt? })
+ *                                      the todo after the change, or undefined
+ *   deleteTodo(userId, id)             the deleted todo, or undefined
+ *   isAvailable()                      whether the database answers now (for /health)
+ *   close()
+ *
+ * A user is { id, email, name, passwordHash }, name null when none was given;
+ * a todo is { id, userId, title, completed, createdAt, completedAt }, its
+ * timestamps ISO 8601 strings (completedAt null while it is open).
+ */
+
+export interface User {
+  id: string;
+  email: string;
+  /** null when the user gave none */
+  name: string | null;
+  passwordHash: string;
+}
+
+export interface Todo {
+  id: string;
+  userId: string;
+  title: string;
+  completed: boolean;
+  /** ISO 8601 */
+  createdAt: string;
+  /** ISO 8601; null while the todo is open */
+  completedAt: string | null;
+}
+
+/** What createUser needs: the id is the store's to choose. */
+export type NewUser = Pick<User, 'email' | 'name' | 'passwordHash'>;
+
+/** What updateTodo may change; a field left out keeps its value. */
+export type TodoChanges = Partial<Pick<Todo, 'title' | 'completed' | 'completedAt'>>;
+
+export interface Store {
+  findUserByEmail(email: string): Promise<User | undefined>;
+  /**
+   * undefined when the email is taken: the database's unique constraint
+   * decides, so that of two simultaneous signups exactly one wins.
+   */
+  createUser(user: NewUser): Promise<User | undefined>;
+  /** Stores only the token's digest. */
+  saveSession(userId: string, token: string): Promise<void>;
+  findUserByToken(token: string | undefined): Promise<User | undefined>;
+  /** Oldest first. */
+  listTodos(userId: string): Promise<Todo[]>;
+  countTodos(userId: string): Promise<number>;
+  findTodo(userId: string, id: string): Promise<Todo | undefined>;
+  addTodo(userId: string, title: string): Promise<Todo>;
+  /** The todo as stored after the change; undefined when it no longer exists. */
+  updateTodo(userId: string, id: string, changes: TodoChanges): Promise<Todo | undefined>;
+  /** The deleted todo; undefined when there was none. */
+  deleteTodo(userId: string, id: string): Promise<Todo | undefined>;
+  /** Whether the database answers now (for /health). */
+  isAvailable(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * The database cannot serve the request right now (unreachable, locked,
+ * read-only, out of connections). The request gets a 503, not a 500, and the
+ * next one may well succeed: nothing about the process is broken.
+ * Each database module wraps its driver's errors of that kind in this one.
+ */
+export class DatabaseUnavailableError extends ServiceUnavailableError {
+  constructor(cause: Error) {
+    super(`Database unavailable: ${cause?.message ?? cause}`, { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/**
+ * A DATABASE_URL the server cannot start with. Its message is one line meant
+ * for the operator and never contains a password.
+ */
+export class DatabaseConfigError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseConfigError';
+  }
+}
+
+export type PublicUser = Pick<User, 'id' | 'email' | 'name'>;
+export type PublicTodo = Pick<Todo, 'id' | 'title' | 'completed' | 'createdAt' | 'completedAt'>;
+
+// What the API shows of a user and of a todo: never the password hash, and
+// no ids the client has no use for.
+
+export function publicUser({ id, email, name }: User): PublicUser {
+  return { id, email, name };
+}
+
+export function publicTodo({ id, title, completed, createdAt, completedAt }: Todo): PublicTodo {
+  return { id, title, completed, createdAt, completedAt };
+}

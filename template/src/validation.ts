@@ -1,0 +1,131 @@
+import { HttpError } from './http-error.ts';
+import type { TodoChanges } from './store.ts';
+
+// What each body becomes once checked: the routes only ever see these.
+export interface Signup {
+  email: string;
+  password: string;
+  name: string | null;
+}
+export interface Login {
+  email: string;
+  password: string;
+}
+export interface NewTodo {
+  title: string;
+}
+
+// After normalisation: no whitespace, no control or invisible format characters
+// (zero-width spaces, bidi overrides), one @ and a dot in the domain.
+const EMAIL = /^[^\s@\p{C}]+@[^\s@\p{C}]+\.[^\s@\p{C}]+$/u;
+const MAX_EMAIL_LENGTH = 254;
+const MIN_PASSWORD_LENGTH = 8;
+const MAX_NAME_LENGTH = 200;
+const MAX_TITLE_LENGTH = 500;
+
+// One message per field. Every framework runs these same checks on the same
+// parsed body (body.ts), so each mistake gets the same words everywhere.
+export const MESSAGES = {
+  body: 'Request body must be a JSON object',
+  email: 'email must be a valid email address',
+  password: `password must be a string of at least ${MIN_PASSWORD_LENGTH} characters`,
+  loginPassword: 'password is required',
+  text: (field: string) => `${field} must be valid Unicode text (it contains an unpaired surrogate)`,
+  name: `name must be a string of at most ${MAX_NAME_LENGTH} characters`,
+  title: `title must be a non-empty string of at most ${MAX_TITLE_LENGTH} characters`,
+  completed: 'completed must be true or false',
+  changes: 'Send title and/or completed to update a todo',
+};
+
+function invalid(message: string): HttpError {
+  return new HttpError(400, message);
+}
+
+function requireObject(body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw invalid(MESSAGES.body);
+  }
+  return body as Record<string, unknown>;
+}
+
+/**
+ * Text that is not well-formed UTF-16 (a lone surrogate, which JSON's \uD800
+ * can carry) has no UTF-8 form: hashing or storing it would turn it into U+FFFD,
+ * so two different strings would become one. Refuse it, saying why.
+ */
+function wellFormed(value: string, field: string): string {
+  if (!value.isWellFormed()) throw invalid(MESSAGES.text(field));
+  return value;
+}
+
+/** Length in characters (code points), as people and JSON Schema count them. */
+const characters = (value: string): number => [...value].length;
+
+/**
+ * One account per address however it is typed: NFKC folds compatibility forms
+ * (full-width letters, ligatures) into their plain letters, surrounding spaces
+ * go, and the whole address is lowercased.
+ */
+function email(value: unknown): string {
+  if (typeof value !== 'string') throw invalid(MESSAGES.email);
+  const normalized = wellFormed(value, 'email').normalize('NFKC').trim().toLowerCase();
+  if (characters(normalized) > MAX_EMAIL_LENGTH || !EMAIL.test(normalized)) throw invalid(MESSAGES.email);
+  return normalized;
+}
+
+/**
+ * A password is any well-formed Unicode text, compared after NFKC
+ * normalisation (NIST SP 800-63B §5.1.1.2), so the same password typed on
+ * another keyboard or OS still matches. Signup and login both call this.
+ */
+function password(value: string, field = 'password'): string {
+  return wellFormed(value, field).normalize('NFKC');
+}
+
+function title(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') throw invalid(MESSAGES.title);
+  const trimmed = wellFormed(value, 'title').trim();
+  if (characters(trimmed) > MAX_TITLE_LENGTH) throw invalid(MESSAGES.title);
+  return trimmed;
+}
+
+export function parseSignup(body: unknown): Signup {
+  const { email: rawEmail, password: rawPassword, name } = requireObject(body);
+  const cleanEmail = email(rawEmail);
+  if (typeof rawPassword !== 'string') throw invalid(MESSAGES.password);
+  const cleanPassword = password(rawPassword);
+  if (characters(cleanPassword) < MIN_PASSWORD_LENGTH) throw invalid(MESSAGES.password);
+  if (
+    name !== undefined &&
+    name !== null &&
+    (typeof name !== 'string' || characters(wellFormed(name, 'name')) > MAX_NAME_LENGTH)
+  ) {
+    throw invalid(MESSAGES.name);
+  }
+  return { email: cleanEmail, password: cleanPassword, name: (name as string | null | undefined)?.trim() || null };
+}
+
+export function parseLogin(body: unknown): Login {
+  const { email: rawEmail, password: rawPassword } = requireObject(body);
+  const cleanEmail = email(rawEmail);
+  if (typeof rawPassword !== 'string' || rawPassword === '') throw invalid(MESSAGES.loginPassword);
+  return { email: cleanEmail, password: password(rawPassword) };
+}
+
+export function parseNewTodo(body: unknown): NewTodo {
+  return { title: title(requireObject(body).title) };
+}
+
+export function parseTodoChanges(body: unknown): Pick<TodoChanges, 'title' | 'completed'> {
+  const { title: rawTitle, completed } = requireObject(body);
+  const changes: Pick<TodoChanges, 'title' | 'completed'> = {};
+  if (rawTitle !== undefined) changes.title = title(rawTitle);
+  if (completed !== undefined) {
+    if (typeof completed !== 'boolean') throw invalid(MESSAGES.completed);
+    changes.completed = completed;
+  }
+  if (Object.keys(changes).length === 0) {
+    throw invalid(MESSAGES.changes);
+  }
+  return changes;
+}
