@@ -205,3 +205,17 @@ def test_unsupported_node_is_refused_in_one_line(render, npm_env, npm_cache, lan
                   if line.strip() and not line.startswith(("> ", "npm error"))]
         assert len(output) == 1, output
         assert "22.22" in output[0] and "24" in output[0], output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_typescript_without_the_page_typechecks(render, npm_env, framework):
+    """The cycle above type-checks each framework with the page; without it the
+    adapter serves no static roots, and still type-checks."""
+    result = render(framework=framework, language="typescript", frontend=False,
+                    project_name=f"ts-no-page-{framework}")
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    assert not (project / "public").exists()
+    npm(project, npm_env, "install", "--no-audit", "--no-fund")
+    npm(project, npm_env, "run", "typecheck")
