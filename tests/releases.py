@@ -38,6 +38,7 @@ def released_versions() -> list[str]:
 
 RELEASED = released_versions()
 OLD = "0.1.0"  # before the 0.2.0 migration and the `frontend` question
+IN_MEMORY = "0.2.0"  # the last release with the in-memory store, JavaScript only, Node 20 allowed
 PREVIOUS = RELEASED[-1]  # the newest release
 _major, _minor, _patch = map(int, PREVIOUS.split("."))
 NEXT = f"{_major}.{_minor + 1}.0"  # the working tree, as if released next

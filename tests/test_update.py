@@ -24,6 +24,7 @@ from releases import (
     FETCH_TAGS,
     NEXT,
     OLD,
+    IN_MEMORY,
     PREVIOUS,
     RELEASED,
     missing_tags,
@@ -590,7 +591,7 @@ def test_switching_language_anyway_keeps_the_edited_file_to_port(releases, tmp_p
 
 
 def test_a_0_2_0_project_updates_and_stays_javascript_on_sqlite(releases, tmp_path):
-    project = generate(releases, tmp_path / "app", PREVIOUS, project_name="app")
+    project = generate(releases, tmp_path / "app", IN_MEMORY, project_name="app")
     edit_an_event_property(project)
     commit_all(project, "Our property")
 
