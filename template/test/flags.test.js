@@ -49,8 +49,10 @@ async function assertPromptlyOff(sink, env) {
     for (let i = 0; i < 3; i++) {
       const started = performance.now();
       assert.equal((await stats(server, token)).todos, undefined);
+      // Waiting on PostHog would take the full 1 s flags timeout; the margin
+      // below it is for a loaded machine, not a speed target.
       const elapsed = performance.now() - started;
-      assert.ok(elapsed < 500, `/api/stats took ${Math.round(elapsed)} ms`);
+      assert.ok(elapsed < 900, `/api/stats took ${Math.round(elapsed)} ms`);
     }
   } finally {
     await server.kill();
