@@ -64,9 +64,9 @@ def snapshot_template(dest: Path, tag: str | None = None) -> Path:
     return dest
 
 
-def commit(repo: Path, message: str) -> None:
+def commit(repo: Path, message: str, *options: str) -> None:
     git(repo, *TEST_GIT_IDENTITY, "-c", "commit.gpgsign=false", "commit", "--quiet",
-        "--no-verify", "-m", message)
+        "--no-verify", *options, "-m", message)
 
 
 def project_files(project: Path) -> list[Path]:

@@ -95,8 +95,10 @@ def release(repo: Path, version: str, change=None) -> None:
     if change:
         change(repo)
     git(repo, "add", "--all")
-    if git(repo, "status", "--porcelain"):
-        commit(repo, f"Release {version}")
+    # A commit of its own even when nothing changed (the working tree right after a
+    # release is that release): two tags on one commit make Copier's version of it
+    # whichever `git describe` picks.
+    commit(repo, f"Release {version}", "--allow-empty")
     git(repo, "-c", "user.name=Template Tests", "-c", "user.email=tests@example.invalid",
         "tag", "-a", f"v{version}", "-m", f"Release {version}")
 
