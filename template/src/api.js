@@ -23,7 +23,6 @@ export function createApi({ store, posthog, production, frontend, log = console 
     return {
       method: route.method,
       path: route.path,
-      bodySchema: route.bodySchema,
       // Only these routes read a body (body.js); the others ignore any.
       takesBody: route.bodySchema !== undefined,
       // The token is looked up here, inside the route, so that a database that

@@ -12,7 +12,6 @@ import {
 import {
   createRoutes,
   type AuthorizedRequest,
-  type BodySchema,
   type Method,
   type Reply,
   type Route,
@@ -33,7 +32,6 @@ export interface ApiRequest {
 export interface ApiRoute {
   method: Method;
   path: string;
-  bodySchema: BodySchema | undefined;
   /** Whether the adapter reads a JSON body (readJsonBody) for it. */
   takesBody: boolean;
   handle(request: ApiRequest): Promise<Reply>;
@@ -109,7 +107,6 @@ export function createApi({ store, posthog, production, frontend, log = console 
     return {
       method: route.method,
       path: route.path,
-      bodySchema: route.bodySchema,
       // Only these routes read a body (body.ts); the others ignore any.
       takesBody: route.bodySchema !== undefined,
       // The token is looked up here, inside the route, so that a database that

@@ -55,7 +55,8 @@ const todoNotFound = () => new HttpError(404, 'Todo not found');
  * only translates requests and responses. A handler gets
  * `{ body, params, user, context }` (context from request-context.ts) and
  * returns `{ status, body }`; it throws HttpError for a client's mistake.
- * `bodySchema` names the JSON Schema in validation.ts that its body must meet.
+ * `bodySchema` marks a route that reads a JSON body, and names the checks in
+ * validation.ts it must pass.
  */
 export function createRoutes({ store, posthog, production }: RoutesOptions): Route[] {
   const analytics = createAnalytics(posthog);
