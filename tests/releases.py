@@ -7,8 +7,11 @@ working tree as it is on disk (committed or not) as the next version. So
 `copier update` from a release to the next version in a test is exactly the update
 users will run, migrations included.
 
-A clone without the tags (a shallow CI checkout) cannot do this: the tests then fail
-and say to fetch the tags; they never pass without them.
+A clone of main can arrive without its tags (a submitted branch, a single-branch
+checkout). Each release is then found through the commit that
+tests/release-commits.txt records for its tag, which must be in this clone's history.
+A clone that has neither (a shallow one) cannot do this: the tests then fail and say
+how to fetch the history; they never pass without the real releases.
 """
 
 from __future__ import annotations
@@ -45,32 +48,55 @@ NEXT = f"{_major}.{_minor + 1}.0"  # the working tree, as if released next
 
 ENV_FILE_TEMPLATE = "template/{% if posthog_project_token %}.env{% endif %}.jinja"
 
+RELEASE_COMMITS = ROOT / "tests" / "release-commits.txt"
 FETCH_TAGS = ("git fetch --tags origin (or, in a shallow clone, "
               "git fetch --unshallow --tags origin)")
 
 
-def missing_tags(versions=RELEASED) -> list[str]:
-    """The release tags this checkout lacks."""
-    return [
-        f"v{v}" for v in versions
-        if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/tags/v{v}"],
-                          cwd=ROOT, capture_output=True).returncode
-    ]
+def recorded_commits() -> dict[str, str]:
+    """tests/release-commits.txt: each release tag and the commit it points at."""
+    lines = RELEASE_COMMITS.read_text().splitlines()
+    return dict(line.split() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def require_tags(versions=RELEASED) -> None:
-    missing = missing_tags(versions)
+def _commit_of(ref: str) -> str | None:
+    found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                           cwd=ROOT, capture_output=True, text=True)
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def tag_commit(version: str) -> str | None:
+    """The commit tag vX.Y.Z points at, when this clone has the tag."""
+    return _commit_of(f"refs/tags/v{version}")
+
+
+def release_commit(version: str) -> str | None:
+    """The release's commit: its tag's, or else the recorded one if this clone has it."""
+    if found := tag_commit(version):
+        return found
+    recorded = recorded_commits().get(f"v{version}")
+    return _commit_of(recorded) if recorded else None
+
+
+def missing_releases(versions=RELEASED) -> list[str]:
+    """The releases this clone can find neither as a tag nor as a recorded commit."""
+    return [f"v{v}" for v in versions if release_commit(v) is None]
+
+
+def require_releases(versions=RELEASED) -> None:
+    missing = missing_releases(versions)
     if missing:
         raise AssertionError(
-            f"release tag(s) {', '.join(missing)} missing from {ROOT}: the update tests "
-            f"generate projects from the real releases. Fetch the tags: {FETCH_TAGS}."
+            f"release(s) {', '.join(missing)} missing from {ROOT}: neither the tag nor the "
+            f"commit {RELEASE_COMMITS.name} records for it is in this clone, and the update "
+            f"tests generate projects from the real releases. Fetch them: {FETCH_TAGS}."
         )
 
 
-def extract_tag(tag: str, dest: Path) -> None:
-    """The files of release `tag`, as `git archive` gives them."""
-    archive = subprocess.run(["git", "archive", "--format=tar", tag], cwd=ROOT,
-                             capture_output=True, check=True).stdout
+def extract_release(version: str, dest: Path) -> None:
+    """The files of a release, as `git archive` gives them."""
+    archive = subprocess.run(["git", "archive", "--format=tar", release_commit(version)],
+                             cwd=ROOT, capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
 
@@ -104,12 +130,12 @@ def release(repo: Path, version: str, change=None) -> None:
 
 
 def build_releases(dest: Path) -> Path:
-    """A template repository with every real release tag, then the working tree as NEXT."""
-    require_tags()
+    """A template repository with every real release, tagged, then the working tree as NEXT."""
+    require_releases()
     dest.mkdir(parents=True)
     git(dest, "-c", "init.defaultBranch=main", "init", "--quiet")
     for version in RELEASED:
-        replace_contents(dest, lambda repo, v=version: extract_tag(f"v{v}", repo))
+        replace_contents(dest, lambda repo, v=version: extract_release(v, repo))
         release(dest, version)
     replace_contents(dest, copy_working_tree)
     release(dest, NEXT)

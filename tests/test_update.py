@@ -27,8 +27,11 @@ from releases import (
     IN_MEMORY,
     PREVIOUS,
     RELEASED,
-    missing_tags,
-    require_tags,
+    RELEASE_COMMITS,
+    missing_releases,
+    recorded_commits,
+    require_releases,
+    tag_commit,
     build_releases,
     clone,
     commit_all,
@@ -508,23 +511,36 @@ def test_a_key_given_to_update_only_fills_a_missing_env(releases, tmp_path):
 # --- The release tags ------------------------------------------------------------------
 
 
-def test_every_released_version_in_the_changelog_is_a_tag():
-    """`## X.Y.Z (date)` in CHANGELOG.md means an annotated tag vX.Y.Z exists."""
+def test_every_released_version_in_the_changelog_is_a_recorded_release():
+    """`## X.Y.Z (date)` in CHANGELOG.md means a release vX.Y.Z this clone can rebuild."""
     assert OLD in RELEASED and "0.2.0" in RELEASED
-    require_tags()  # fails, saying to fetch the tags, in a clone without them
+    require_releases()  # fails, saying to fetch, in a clone with neither tags nor history
+    recorded = recorded_commits()
+    assert sorted(recorded) == sorted(f"v{v}" for v in RELEASED), (
+        f"{RELEASE_COMMITS.name} must list exactly the released versions")
     for version in RELEASED:
-        kind = git(ROOT, "cat-file", "-t", f"refs/tags/v{version}").strip()
-        assert kind == "tag", f"v{version} is a lightweight tag: releases are annotated tags"
-    # ...and no release tag lacks its CHANGELOG heading.
-    tags = git(ROOT, "tag", "--list", "v*").split()
-    released = {f"v{v}" for v in RELEASED}
-    assert [t for t in tags if re.fullmatch(r"v\d+\.\d+\.\d+", t) and t not in released] == []
+        # The recorded commit is on main, and its CHANGELOG (from 0.2.0 on) has the release.
+        git(ROOT, "merge-base", "--is-ancestor", recorded[f"v{version}"], "HEAD")
+        if version != OLD:
+            changelog = git(ROOT, "show", f"{recorded[f'v{version}']}:CHANGELOG.md")
+            assert re.search(rf"^## {re.escape(version)} \(\d{{4}}-\d{{2}}-\d{{2}}\)$", changelog, re.M)
 
 
-def test_a_missing_tag_fails_and_says_to_fetch_tags():
-    assert missing_tags(["99.0.0"]) == ["v99.0.0"]
-    with pytest.raises(AssertionError, match=r"v99\.0\.0 missing.*Fetch the tags: git fetch --tags"):
-        require_tags(["99.0.0"])
+def test_every_release_tag_present_is_annotated_and_recorded():
+    """Where the tags came with the clone, each is annotated and at its recorded commit."""
+    recorded = recorded_commits()
+    tags = [t for t in git(ROOT, "tag", "--list", "v*").split() if re.fullmatch(r"v\d+\.\d+\.\d+", t)]
+    for tag in tags:
+        assert tag in recorded, f"{tag} has no CHANGELOG heading or no line in {RELEASE_COMMITS.name}"
+        kind = git(ROOT, "cat-file", "-t", f"refs/tags/{tag}").strip()
+        assert kind == "tag", f"{tag} is a lightweight tag: releases are annotated tags"
+        assert tag_commit(tag[1:]) == recorded[tag], f"{tag} is not at the commit recorded for it"
+
+
+def test_a_missing_release_fails_and_says_to_fetch():
+    assert missing_releases(["99.0.0"]) == ["v99.0.0"]
+    with pytest.raises(AssertionError, match=r"v99\.0\.0 missing.*Fetch them: git fetch --tags"):
+        require_releases(["99.0.0"])
     assert "git fetch --unshallow --tags" in FETCH_TAGS
 
 
