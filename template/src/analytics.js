@@ -1,3 +1,5 @@
+import { characters } from './validation.js';
+
 const DETAILED_ANALYTICS_FLAG = 'detailed-analytics';
 const MS_PER_HOUR = 60 * 60 * 1000;
 
@@ -36,7 +38,7 @@ export function createAnalytics(posthog) {
     todoAdded(user, todo, totalTodos) {
       capture(user, 'todo_added', {
         todo_id: todo.id,
-        title_length: todo.title.length,
+        title_length: characters(todo.title),
         total_todos: totalTodos,
       });
     },

@@ -1,6 +1,7 @@
 import type { FeatureFlagEvaluations } from 'posthog-node';
 import type { AppPostHog } from './posthog.ts';
 import type { Todo, User } from './store.ts';
+import { characters } from './validation.ts';
 
 /** The value of the detailed-analytics flag, and the snapshot it was read from (if any). */
 export interface DetailedAnalytics {
@@ -58,7 +59,7 @@ export function createAnalytics(posthog: AppPostHog): Analytics {
     todoAdded(user, todo, totalTodos) {
       capture(user, 'todo_added', {
         todo_id: todo.id,
-        title_length: todo.title.length,
+        title_length: characters(todo.title),
         total_todos: totalTodos,
       });
     },

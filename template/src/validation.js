@@ -44,7 +44,7 @@ function wellFormed(value, field) {
 }
 
 /** Length in characters (code points), as people and JSON Schema count them. */
-const characters = (value) => [...value].length;
+export const characters = (value) => [...value].length;
 
 /**
  * One account per address however it is typed: NFKC folds compatibility forms

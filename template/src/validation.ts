@@ -59,7 +59,7 @@ function wellFormed(value: string, field: string): string {
 }
 
 /** Length in characters (code points), as people and JSON Schema count them. */
-const characters = (value: string): number => [...value].length;
+export const characters = (value: string): number => [...value].length;
 
 /**
  * One account per address however it is typed: NFKC folds compatibility forms

@@ -76,7 +76,7 @@ describe('todo events', { concurrency: true }, () => {
     const { result, events } = await runScenario(async (api) => {
       const { user, token } = await api.signup();
       const milk = await api.addTodo(token, 'Buy milk', session);
-      const bread = await api.addTodo(token, 'Bake bread', session);
+      const bread = await api.addTodo(token, 'Bake bread 🍞', session);
       const edit = (id: string, json: unknown) =>
         api.request('PATCH', `/api/todos/${id}`, { json, token, headers: session });
       assert.equal((await edit(milk.id, { title: 'Buy oat milk' })).status, 200);
@@ -111,7 +111,7 @@ describe('todo events', { concurrency: true }, () => {
         .sort((a, b) => a[2] - b[2]),
       [
         [milk.id, 'Buy milk'.length, 1],
-        [bread.id, 'Bake bread'.length, 2],
+        [bread.id, 12, 2], // characters, as the 500-character limit counts them: 🍞 is one
       ],
     );
     assertRequestProperties(added[0], { method: 'POST', path: '/api/todos' });
