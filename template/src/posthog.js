@@ -46,17 +46,14 @@ export class AppPostHog extends PostHog {
    */
   async stop(timeoutMs) {
     const deadline = performance.now() + timeoutMs;
-    await withTimeout(
-      this.flush().catch(() => {}),
-      timeoutMs,
-    );
+    const flushed = this.flush().catch(() => {});
+    await withTimeout(flushed, timeoutMs);
     const undelivered = this.pendingEvents;
     const left = deadline - performance.now();
-    if (undelivered === 0 && left > 0)
-      await withTimeout(
-        this.shutdown(left).catch(() => {}),
-        left,
-      );
+    if (undelivered === 0 && left > 0) {
+      const shutDown = this.shutdown(left).catch(() => {});
+      await withTimeout(shutDown, left);
+    }
     return undelivered;
   }
 }
