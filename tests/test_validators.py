@@ -104,12 +104,19 @@ def test_good_project_name_accepted(render, name):
 
 
 def _npm_validator() -> Path | None:
+    """npm's own name validator, from the npm installation on PATH.
+
+    Found from npm's real location, not `npm root -g`, which follows whichever
+    node runs npm (the tests put a newer Node first on PATH).
+    """
     npm = shutil.which("npm")
     if npm is None:
         return None
-    root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True).stdout.strip()
-    path = Path(root) / "npm" / "node_modules" / "validate-npm-package-name"
-    return path if path.is_dir() else None
+    for folder in Path(npm).resolve().parents:
+        if (folder / "package.json").is_file():
+            path = folder / "node_modules" / "validate-npm-package-name"
+            return path if path.is_dir() else None
+    return None
 
 
 def test_name_rules_agree_with_npm(render):
