@@ -2,7 +2,7 @@
 // and helpers that create users the way a browser app would.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { PublicTodo, PublicUser } from '../../src/store.ts';
+import type { PublicTodo, PublicUser } from '../../src/data/store.ts';
 
 export const USER_AGENT = 'posthog-node-app-tests/1.0';
 

@@ -1,6 +1,5 @@
-import type { FeatureFlagEvaluations } from 'posthog-node';
-import type { AppPostHog } from './posthog.ts';
-import type { Todo, User } from './store.ts';
+import type { FeatureFlagEvaluations, PostHog } from 'posthog-node';
+import type { Todo, User } from '../data/store.ts';
 import { characters } from './validation.ts';
 
 /** The value of the detailed-analytics flag, and the snapshot it was read from (if any). */
@@ -9,8 +8,8 @@ export interface DetailedAnalytics {
   flags?: FeatureFlagEvaluations;
 }
 
-/** Every event the server sends (see createAnalytics). */
-export interface Analytics {
+/** Every event the server sends (see createEvents). */
+export interface Events {
   userSignedUp(user: User, anonymousId: string | undefined): void;
   userLoggedIn(user: User, anonymousId: string | undefined): void;
   todoAdded(user: User, todo: Todo, totalTodos: number): void;
@@ -30,7 +29,7 @@ const MS_PER_HOUR = 60 * 60 * 1000;
  * distinctId is given wherever the user is known, so that signup and login
  * events land on the new identity rather than the anonymous one.
  */
-export function createAnalytics(posthog: AppPostHog): Analytics {
+export function createEvents(posthog: PostHog): Events {
   function identify(user: User, anonymousId: string | undefined) {
     posthog.identify({
       distinctId: user.id,
@@ -95,7 +94,8 @@ export function createAnalytics(posthog: AppPostHog): Analytics {
      * Flags must never break the route, so an unreachable PostHog means "off".
      */
     async detailedAnalytics(user) {
-      const local = posthog.evaluatesFlagsLocally;
+      // With a secret key the SDK evaluates flags in process (see posthog.ts).
+      const local = Boolean(posthog.options.secretKey);
       if (local && !posthog.isLocalEvaluationReady()) return { detailed: false };
       try {
         const flags = await posthog.evaluateFlags(user.id, {

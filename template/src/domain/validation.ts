@@ -1,5 +1,5 @@
-import { HttpError } from './http-error.ts';
-import type { TodoChanges } from './store.ts';
+import { HttpError } from './errors.ts';
+import type { TodoChanges } from '../data/store.ts';
 
 // What each body becomes once checked: the routes only ever see these.
 export interface Signup {

@@ -1,0 +1,126 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import type { PostHog } from 'posthog-node';
+import { loadConfig, type Config } from './config.ts';
+import { openStore } from './data/database.ts';
+import type { Store } from './data/store.ts';
+import { trackResponses } from './domain/errors.ts';
+import { createPostHog, pendingEvents, stopPostHog, waitForFlagDefinitions } from './posthog.ts';
+
+// With local evaluation, how long start-up waits for the first flag definitions.
+const FLAG_DEFINITIONS_WAIT_MS = 2_000;
+
+// Shutdown must end well inside the 10 s container runtimes wait before SIGKILL
+// (and `npm run dev` restarts only once it ends): in-flight requests get a few
+// seconds, then PostHog gets a bounded share to deliver what is queued.
+const REQUEST_GRACE_MS = 3000;
+const POSTHOG_FLUSH_MS = 2000;
+// Whatever else hangs (a database close, say), the process is gone by then.
+const SHUTDOWN_LIMIT_MS = 8000;
+
+/** What the server runs on: its settings, its database and its PostHog client. */
+export interface Runtime {
+  config: Config;
+  store: Store;
+  posthog: PostHog;
+}
+
+function exitWith(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+/** Reads the configuration and opens the database and PostHog, or exits with one line saying why not. */
+export async function start(): Promise<Runtime> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    exitWith(`Configuration error: ${(error as Error).message}`);
+  }
+  let store: Store;
+  try {
+    store = await openStore(config.databaseUrl);
+  } catch (error) {
+    exitWith(`Database error: ${(error as Error).message}`);
+  }
+  const posthog = createPostHog(config.posthog);
+  // Until the definitions arrive every flag reads as off, so a restart would
+  // briefly show users in a rollout the wrong side. They normally arrive in well
+  // under a second; the cap keeps a PostHog outage from holding a deploy.
+  await waitForFlagDefinitions(posthog, FLAG_DEFINITIONS_WAIT_MS);
+  return { config, store, posthog };
+}
+
+/** Why the server could not listen, in one line, then exit. */
+export function exitOnListenError(error: NodeJS.ErrnoException, { port, host }: Config): never {
+  if (error.code === 'EADDRINUSE') exitWith(`Port ${port} is already in use: set PORT to a free port (0 picks any).`);
+  exitWith(`Cannot listen on ${host ?? 'all interfaces'} port ${port}: ${error.message}`);
+}
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+export interface ServeOptions extends Runtime {
+  /** Stops accepting connections and resolves once in-flight requests are answered. */
+  close: () => Promise<unknown>;
+}
+
+/**
+ * Prints the listening line, then on SIGTERM or SIGINT: stop accepting
+ * connections, let in-flight requests finish, flush PostHog, close the
+ * database, exit 0, all within SHUTDOWN_LIMIT_MS. A second signal exits at once.
+ */
+export function serve(server: Server, { config, store, posthog, close }: ServeOptions): void {
+  const { port } = server.address() as AddressInfo;
+  const host = config.host ?? 'localhost';
+  console.log(`listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+
+  let shuttingDown = false;
+  let inFlight = 0;
+  server.on('request', (req, res) => {
+    trackResponses(res);
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+    });
+    // server.close() only closes connections idle at that moment; a keep-alive
+    // connection whose request was still running would stay open until its timeout.
+    res.once('finish', () => {
+      if (shuttingDown) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+
+  const undeliveredLine = (count: number) =>
+    `PostHog: ${plural(count, 'event')} not delivered to ${config.posthog.host} (lost on exit).`;
+
+  async function shutdown(signal: NodeJS.Signals) {
+    if (shuttingDown) {
+      // A second Ctrl-C means "now": say what that costs and go.
+      const dropped = [`${plural(pendingEvents(posthog), 'PostHog event')} not delivered`];
+      if (inFlight > 0) dropped.push(`${plural(inFlight, 'request')} cut off`);
+      console.error(`${signal} again: exiting now; ${dropped.join(', ')}.`);
+      process.exit(128 + (osConstants.signals[signal] ?? 0));
+    }
+    shuttingDown = true;
+    console.log(`${signal} received: finishing in-flight requests and flushing PostHog (${signal} again to exit now)`);
+    setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS).unref();
+    setTimeout(() => {
+      console.error(`Shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting. ${undeliveredLine(pendingEvents(posthog))}`);
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    try {
+      await close();
+      // The database closes last: in-flight requests and PostHog's flush come first.
+      const undelivered = await stopPostHog(posthog, POSTHOG_FLUSH_MS).finally(() => store.close());
+      if (undelivered > 0) console.error(undeliveredLine(undelivered));
+    } catch (error) {
+      console.error(`Shutdown failed: ${(error as Error | undefined)?.message ?? error}`);
+      process.exit(1);
+    }
+    process.exit(0);
+  }
+
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
