@@ -10,7 +10,7 @@
 // .ts files) blanks the types in place; lines that held nothing but types are
 // dropped, with the comment that documented them; relative `.ts` specifiers
 // become `.js`; Prettier formats the result in the template's style. A module that
-// is nothing but types (src/types.ts) has no JavaScript form.
+// is nothing but types has no JavaScript form.
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { stripTypeScriptTypes } from 'node:module';
 import { join, relative } from 'node:path';

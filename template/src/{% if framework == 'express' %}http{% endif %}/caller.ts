@@ -30,7 +30,7 @@ export function callerContext(store: Store, posthog: PostHog): RequestHandler {
 }
 
 /** A route for signed-in users only: anyone else gets a 401. */
-export const requireUser: RequestHandler = (req, res, next) => {
+export const requireUser: RequestHandler<Record<string, string>> = (req, res, next) => {
   if (!req.user) throw new HttpError(401, 'Missing or invalid bearer token');
   next();
 };
