@@ -7,6 +7,7 @@ import re
 from functools import cache
 
 import yaml
+from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2_ansible_filters import AnsibleCoreFiltersExtension
 
@@ -36,7 +37,9 @@ def _questions() -> dict:
 
 def validate(question: str, value, **context) -> str:
     """The validator's message for `value` ('' when it is accepted), as Copier renders it."""
-    env = SandboxedEnvironment(extensions=[AnsibleCoreFiltersExtension], keep_trailing_newline=True)
+    # Copier's loader resolves the validators' {% include %} from the template's root.
+    env = SandboxedEnvironment(loader=FileSystemLoader(ROOT), extensions=[AnsibleCoreFiltersExtension],
+                               keep_trailing_newline=True)
     template = env.from_string(_questions()[question]["validator"])
     return template.render({**context, question: value}).strip()
 

@@ -11,7 +11,7 @@ import { assertError, uniqueEmail, uniquePassword } from './support/client.ts';
 import type { Account, MeBody, TodoListBody } from './support/client.ts';
 import { badDatabaseUrls, newInterruptibleDatabase, newPersistentDatabaseUrl } from './support/database.ts';
 import { named } from './support/events.ts';
-import { startCaptureSink, startServer, stopCleanly } from './support/server.ts';
+import { nodeFlags, startCaptureSink, startServer, stopCleanly } from './support/server.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -162,7 +162,7 @@ function startExpectingFailure(databaseUrl: string): Promise<{ code: number | nu
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl };
   delete env.POSTHOG_PROJECT_TOKEN;
   delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ['src/server.ts'], {
+  const child = spawn(process.execPath, [...nodeFlags(), 'src/server.ts'], {
     cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
