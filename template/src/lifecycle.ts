@@ -67,15 +67,11 @@ export interface ServeOptions extends Runtime {
 }
 
 /**
- * Prints the listening line, then on SIGTERM or SIGINT: stop accepting
+ * Handles SIGTERM and SIGINT, then prints the listening line. On a signal: stop accepting
  * connections, let in-flight requests finish, flush PostHog, close the
  * database, exit 0, all within SHUTDOWN_LIMIT_MS. A second signal exits at once.
  */
 export function serve(server: Server, { config, store, posthog, close }: ServeOptions): void {
-  const { port } = server.address() as AddressInfo;
-  const host = config.host ?? 'localhost';
-  console.log(`listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
-
   let shuttingDown = false;
   let inFlight = 0;
   server.on('request', (req, res) => {
@@ -106,7 +102,9 @@ export function serve(server: Server, { config, store, posthog, close }: ServeOp
     console.log(`${signal} received: finishing in-flight requests and flushing PostHog (${signal} again to exit now)`);
     setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS).unref();
     setTimeout(() => {
-      console.error(`Shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting. ${undeliveredLine(pendingEvents(posthog))}`);
+      console.error(
+        `Shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting. ${undeliveredLine(pendingEvents(posthog))}`,
+      );
       process.exit(1);
     }, SHUTDOWN_LIMIT_MS).unref();
     try {
@@ -123,4 +121,9 @@ export function serve(server: Server, { config, store, posthog, close }: ServeOp
 
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+
+  // Last: whoever waits for this line may signal the process at once.
+  const { port } = server.address() as AddressInfo;
+  const host = config.host ?? 'localhost';
+  console.log(`listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
 }

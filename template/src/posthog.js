@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { PostHog } from 'posthog-node';
 
 // posthog.identify() deliberately leaves the request context out of $identify.
@@ -10,60 +11,86 @@ function addSessionToIdentify(event, context) {
   return event;
 }
 
-/**
- * posthog-node, with two changes to how it fails. Every failed request is
- * already emitted as an 'error' event (reported in one line by
- * reportPostHogErrors); the SDK also prints each failed background flush, with
- * its stack, on every flush interval, which buries the server's own output.
- */
-export class AppPostHog extends PostHog {
-  constructor(apiKey, options) {
-    super(apiKey, options);
-    // With a secret key the SDK evaluates flags in process, so the flag readers
-    // never fall back to a /flags request (see analytics.js).
-    this.evaluatesFlagsLocally = options.secretKey !== undefined;
-  }
+// Each attempt to deliver a batch gives up after this long; the next one waits
+// a little longer, up to a minute.
+const ATTEMPT_TIMEOUT_MS = 10_000;
+const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+// The SDK's own deadline per request: far beyond any attempt, so that batches
+// are only ever retried by deliverBatches below.
+const SDK_REQUEST_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
-  flushAutomatic() {
-    return super.flushAutomatic().catch(() => {});
-  }
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
-  /** Events captured but not delivered yet (they live in the SDK's in-memory queues). */
-  get pendingEvents() {
-    let count = 0;
-    for (const route of this.getActiveQueueRoutes()) {
-      // A queue is an array (the SDK leaves persisted properties untyped: any).
-      count += this.getPersistedProperty(this.persistedQueueKeyForRoute(route))?.length ?? 0;
-    }
-    return count;
-  }
-
-  /**
-   * Delivers what is queued within `timeoutMs` and resolves with the number of
-   * events that could not be delivered. The SDK's own shutdown() waits up to
-   * 30 s by default and prints failures with their stacks, so it is called
-   * only once the queue is empty, to stop the SDK's timers and listeners.
-   */
-  async stop(timeoutMs) {
-    const deadline = performance.now() + timeoutMs;
-    const flushed = this.flush().catch(() => {});
-    await withTimeout(flushed, timeoutMs);
-    const undelivered = this.pendingEvents;
-    const left = deadline - performance.now();
-    if (undelivered === 0 && left > 0) {
-      const shutDown = this.shutdown(left).catch(() => {});
-      await withTimeout(shutDown, left);
-    }
-    return undelivered;
+function eventsIn(body) {
+  try {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
+    const json = bytes[0] === 0x1f ? gunzipSync(bytes).toString() : bytes.toString();
+    return JSON.parse(json).batch?.length ?? 0;
+  } catch {
+    return 0;
   }
 }
 
-function withTimeout(promise, ms) {
+/**
+ * The SDK's fetch, for event batches. posthog-node prints every batch it
+ * fails to deliver with a stack trace, again on every flush, for as long as
+ * PostHog is unreachable. Here an unreachable or failing PostHog is retried
+ * until it answers (events stay in the SDK's queue meanwhile) and reported
+ * once per kind of problem, and a batch PostHog refuses (a wrong token) is
+ * reported, counted and dropped, as the SDK would drop it. Other requests
+ * (flags) go out as they are, with the SDK's own timeouts.
+ */
+function deliverBatches(report, delivery) {
+  return async (url, options) => {
+    if (!new URL(url).pathname.endsWith('/batch/')) {
+      const signals = [AbortSignal.timeout(ATTEMPT_TIMEOUT_MS), ...(options.signal ? [options.signal] : [])];
+      return fetch(url, { ...options, signal: AbortSignal.any(signals) });
+    }
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const response = await fetch(url, {
+          ...options,
+          signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+        });
+        // 413: the SDK halves the batch and sends it again.
+        if (response.ok || response.status === 413) return response;
+        await response.body?.cancel();
+        report({ status: response.status, response: { url } });
+        if (response.status < 500 && response.status !== 408 && response.status !== 429) {
+          delivery.dropped += eventsIn(options.body);
+          return new Response('{}', { status: 200 });
+        }
+      } catch (error) {
+        report({ name: 'PostHogFetchNetworkError', error: error });
+      }
+      await sleep(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]);
+    }
+  };
+}
+
+const delivery = new WeakMap();
+
+/** Events captured but not delivered (yet). */
+export function pendingEvents(posthog) {
+  const counts = delivery.get(posthog);
+  return counts ? counts.captured - counts.delivered : 0;
+}
+
+/**
+ * Delivers what is queued within `timeoutMs` (the SDK's shutdown resolves at
+ * its deadline), then resolves with the number of events that did not reach
+ * PostHog. The caller exits the process, which ends any delivery still trying.
+ */
+export async function stopPostHog(posthog, timeoutMs) {
+  const started = performance.now();
   let timer;
-  const timeout = new Promise((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, ms));
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  const deadline = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([posthog.flush().catch(() => {}), deadline]);
+  clearTimeout(timer);
+  // Nothing left to send: shutting down stops the SDK's timers and flag poller.
+  const left = timeoutMs - (performance.now() - started);
+  if (pendingEvents(posthog) === 0 && left > 0) await posthog.shutdown(left);
+  return pendingEvents(posthog) + (delivery.get(posthog)?.dropped ?? 0);
 }
 
 /** What went wrong, in words, and a key that is the same for every repeat of it. */
@@ -104,27 +131,24 @@ function safePath(url) {
 }
 
 /**
- * Reports PostHog's errors as one line per kind of problem, not one (or a
- * stack trace) per failed request. A delivery that succeeds again ends the
- * outage: it is said once, and a new problem is reported again.
+ * One line per kind of problem, not one (or a stack trace) per failed
+ * request. A delivery that succeeds again (a null problem) ends the outage:
+ * that is said once, and a new problem is reported again.
  */
-function reportPostHogErrors(posthog, { host, debug }, log) {
+function problemReporter({ host, debug }, log) {
   const reported = new Set();
-  posthog.on('error', (error) => {
-    // POSTHOG_DEBUG asks for everything, stacks included.
-    if (debug) log.error('[PostHog]', error);
-    // Refused flag definitions have their own plain-words report (reportDefinitionProblems).
-    if (error?.name === 'ClientError') return;
-    const { kind, message } = describePostHogError(error, host);
+  return (problem) => {
+    if (problem === null) {
+      if (reported.size > 0) log.error(`PostHog at ${host} is accepting events again.`);
+      reported.clear();
+      return;
+    }
+    if (debug) log.error('[PostHog]', problem);
+    const { kind, message } = describePostHogError(problem, host);
     if (reported.has(kind)) return;
     reported.add(kind);
     log.error(message);
-  });
-  posthog.on('flush', () => {
-    if (reported.size === 0) return;
-    reported.clear();
-    log.error(`PostHog at ${host} is accepting events again.`);
-  });
+  };
 }
 
 export function createPostHog({ apiKey, host, debug, secretKey, flagsPollIntervalMs }, log = console) {
@@ -133,8 +157,10 @@ export function createPostHog({ apiKey, host, debug, secretKey, flagsPollInterva
   } else {
     log.log(`PostHog: sending events to ${host}`);
   }
+  const counts = { captured: 0, delivered: 0, dropped: 0 };
+  const report = problemReporter({ host, debug }, log);
   // With no key the SDK disables itself, so no call site needs to check.
-  const posthog = new AppPostHog(apiKey, {
+  const posthog = new PostHog(apiKey, {
     host,
     disabled: !apiKey,
     enableExceptionAutocapture: true,
@@ -144,15 +170,25 @@ export function createPostHog({ apiKey, host, debug, secretKey, flagsPollInterva
     featureFlagsRequestTimeoutMs: 1000,
     featureFlagsRequestMaxRetries: 0,
     // Under sustained load the queue outgrows a 100-event batch; sending the
-    // backlog in bigger batches costs far fewer requests (and queue copies) per
-    // event, so delivery keeps up instead of dropping the oldest events.
+    // backlog in bigger batches costs far fewer requests per event.
     maxBatchSize: 1000,
+    fetch: deliverBatches(report, counts),
+    requestTimeout: SDK_REQUEST_TIMEOUT_MS,
     before_send: (event) => addSessionToIdentify(event, posthog.getContext()),
     ...localEvaluationOptions(apiKey, secretKey, flagsPollIntervalMs),
   });
   if (debug) posthog.debug(true);
-  reportPostHogErrors(posthog, { host, debug }, log);
-  if (posthog.evaluatesFlagsLocally) reportDefinitionProblems(posthog, log);
+  delivery.set(posthog, counts);
+  for (const type of ['capture', 'identify', 'alias']) posthog.on(type, () => (counts.captured += 1));
+  posthog.on('flush', (sent) => {
+    counts.delivered += sent.length;
+    report(null);
+  });
+  // Flag requests fail as 'error' events; refused definitions have their own report.
+  posthog.on('error', (error) => {
+    if (error?.name !== 'ClientError') report(error);
+  });
+  if (secretKey && apiKey) reportDefinitionProblems(posthog, log);
   return posthog;
 }
 
@@ -196,7 +232,7 @@ function reportDefinitionProblems(posthog, log) {
  * `timeoutMs` has passed, whichever is first. Never rejects.
  */
 export async function waitForFlagDefinitions(posthog, timeoutMs) {
-  if (!posthog.evaluatesFlagsLocally) return;
+  if (!posthog.options.secretKey) return;
   let unsubscribe;
   const refused = new Promise((resolve) => {
     unsubscribe = posthog.on('error', (error) => error?.name === 'ClientError' && resolve());

@@ -70,7 +70,10 @@ function deliverBatches(report: (problem: Problem) => void, delivery: Delivery):
     }
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const response = await fetch(url, { ...options, signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) } as RequestInit);
+        const response = await fetch(url, {
+          ...options,
+          signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+        } as RequestInit);
         // 413: the SDK halves the batch and sends it again.
         if (response.ok || response.status === 413) return response;
         await response.body?.cancel();

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { assertError, uniqueEmail, uniquePassword } from './support/client.js';
 import { badDatabaseUrls, newInterruptibleDatabase, newPersistentDatabaseUrl } from './support/database.js';
 import { named } from './support/events.js';
-import { startCaptureSink, startServer, stopCleanly } from './support/server.js';
+import { nodeFlags, startCaptureSink, startServer, stopCleanly } from './support/server.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -160,7 +160,7 @@ function startExpectingFailure(databaseUrl) {
   const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl };
   delete env.POSTHOG_PROJECT_TOKEN;
   delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ['src/server.js'], {
+  const child = spawn(process.execPath, [...nodeFlags(), 'src/server.js'], {
     cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,32 +1,8 @@
-import { ServiceUnavailableError } from './http-error.js';
+import { ServiceUnavailableError } from '../domain/errors.js';
 
-/*
- * The data the routes need, behind one interface, Store. src/database.js
- * implements it for the database this project was generated with (SQLite or
- * PostgreSQL); routes, analytics and the framework adapters only ever see this
- * shape. Every method is async, whatever the database:
- *
- *   findUserByEmail(email)             the user, or undefined
- *   createUser({ email, name, passwordHash })
- *                                      the new user; undefined when the email is taken (the
- *                                      unique constraint decides: of two simultaneous signups
- *                                      exactly one wins)
- *   saveSession(userId, token)         stores only the token's digest
- *   findUserByToken(token)             the session's user, or undefined
- *   listTodos(userId)                  oldest first
- *   countTodos(userId)
- *   findTodo(userId, id)               the todo, or undefined
- *   addTodo(userId, title)             the new todo
- *   updateTodo(userId, id, { title?, completed?, completedAt? })
- *                                      the todo after the change, or undefined
- *   deleteTodo(userId, id)             the deleted todo, or undefined
- *   isAvailable()                      whether the database answers now (for /health)
- *   close()
- *
- * A user is { id, email, name, passwordHash }, name null when none was given;
- * a todo is { id, userId, title, completed, createdAt, completedAt }, its
- * timestamps ISO 8601 strings (completedAt null while it is open).
- */
+// The data the services need, behind one interface: src/data/database.js
+// implements it for the database this project was generated with (SQLite or
+// PostgreSQL). Every method is async, whatever the database.
 
 /**
  * The database cannot serve the request right now (unreachable, locked,

@@ -20,32 +20,56 @@ export class ServiceUnavailableError extends Error {
   }
 }
 
-const CLIENT_ERROR_MESSAGES = {
+// The parsers' own words are terse ("request entity too large"); the contract's
+// client gets these, whichever framework parsed the body.
+const MESSAGES = {
   400: 'Bad Request',
   401: 'Unauthorized',
-  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Request body must not exceed 100 kB',
   414: 'URI Too Long',
-  415: 'Content-Type must be application/json',
+  415: 'Unsupported Media Type: send the body as application/json (UTF-8)',
   431: 'Request Header Fields Too Large',
 };
+const INVALID_JSON = /json|parse|syntax/i;
+
+function clientStatusOf(error) {
+  if (error instanceof URIError) return 400; // a router decoding %zz
+  const { status, statusCode } = error ?? {};
+  const value = typeof status === 'number' ? status : statusCode;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 499 ? value : undefined;
+}
+
+/** Whether an error is the server's own fault: worth a 5xx and one $exception. */
+export function isServerError(error) {
+  return clientStatusOf(error) === undefined;
+}
 
 /**
- * Frameworks and body parsers throw their own errors for a client's mistakes
- * (malformed JSON, a body over the limit). Map any of them to the status and
- * message the client should see, or return null for a genuine server error.
+ * The answer to any error a request ends with. A client's mistake, from our
+ * rules (HttpError) or from the framework's parser and router, keeps its 4xx;
+ * a database that is down for now is a 503; anything else is a 500, with its
+ * stack outside production.
  */
-export function clientErrorOf(error) {
-  const status = error?.status ?? error?.statusCode;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 499) return null;
-  if (error instanceof HttpError) return { status, message: error.message };
-  if (status === 400 && /JSON|parse/i.test(`${error.type} ${error.message} ${error.code}`)) {
-    return { status, message: 'Request body is not valid JSON' };
+export function errorReply(error, { production }) {
+  const status = clientStatusOf(error);
+  if (status !== undefined) {
+    if (error instanceof HttpError) return { status, body: { error: error.message } };
+    const { type, code, message } = error;
+    const invalidJson = status === 400 && INVALID_JSON.test(`${type} ${code} ${message}`);
+    return {
+      status,
+      body: { error: invalidJson ? 'Request body is not valid JSON' : (MESSAGES[status] ?? 'Bad Request') },
+    };
   }
-  return { status, message: CLIENT_ERROR_MESSAGES[status] ?? 'Bad Request' };
+  if (error instanceof ServiceUnavailableError) return { status: 503, body: { error: 'Service Unavailable' } };
+  const body = { error: 'Internal Server Error' };
+  if (!production) body.stack = String(error?.stack ?? error);
+  return { status: 500, body };
 }
+
+export const NOT_FOUND = { status: 404, body: { error: 'Not Found' } };
 
 // What Node itself answers to a request it cannot parse (a bad method, a broken
 // Content-Length, a head over 16 kB), before any framework sees it.
@@ -55,17 +79,27 @@ const PARSER_ERROR_STATUS = {
   ERR_HTTP_REQUEST_TIMEOUT: 408,
 };
 
+// Sockets with a response under way: a parse error on a later, pipelined
+// request must not be written into the middle of it.
+const answering = new WeakSet();
+
+/** Marks each socket while one of its responses is being written (see answerClientError). */
+export function trackResponses(response) {
+  const socket = response.socket;
+  if (!socket) return;
+  answering.add(socket);
+  response.once('close', () => answering.delete(socket));
+}
+
 /**
- * The server's 'clientError' listener (Fastify's clientErrorHandler): the same
- * status Node would send, with the same JSON error body as every other error,
- * whichever framework runs. Then the connection is closed, as Node does.
+ * The server's 'clientError' listener (Fastify's clientErrorHandler): the
+ * status Node would send, with the same JSON error body as every other error.
+ * Then the connection is closed, as Node does.
  */
 export function answerClientError(error, socket) {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const status = PARSER_ERROR_STATUS[error.code] ?? 400;
-  // A response already under way on this socket must not be interleaved with.
-  // (_httpMessage is Node's own, undocumented link from a socket to its response.)
-  if (socket.writable && !socket._httpMessage?.headersSent) {
+  if (socket.writable && !answering.has(socket)) {
     const body = JSON.stringify({ error: STATUS_CODES[status] });
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -73,9 +107,4 @@ export function answerClientError(error, socket) {
     );
   }
   socket.destroy();
-}
-
-/** The status of a server error: 503 while a dependency is down, else 500. */
-export function serverErrorStatusOf(error) {
-  return error instanceof ServiceUnavailableError ? 503 : 500;
 }

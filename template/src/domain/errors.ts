@@ -77,7 +77,10 @@ export function errorReply(error: unknown, { production }: { production: boolean
     if (error instanceof HttpError) return { status, body: { error: error.message } };
     const { type, code, message } = error as Thrown;
     const invalidJson = status === 400 && INVALID_JSON.test(`${type} ${code} ${message}`);
-    return { status, body: { error: invalidJson ? 'Request body is not valid JSON' : (MESSAGES[status] ?? 'Bad Request') } };
+    return {
+      status,
+      body: { error: invalidJson ? 'Request body is not valid JSON' : (MESSAGES[status] ?? 'Bad Request') },
+    };
   }
   if (error instanceof ServiceUnavailableError) return { status: 503, body: { error: 'Service Unavailable' } };
   const body: ErrorReply['body'] = { error: 'Internal Server Error' };

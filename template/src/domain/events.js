@@ -9,7 +9,7 @@ const MS_PER_HOUR = 60 * 60 * 1000;
  * distinctId is given wherever the user is known, so that signup and login
  * events land on the new identity rather than the anonymous one.
  */
-export function createAnalytics(posthog) {
+export function createEvents(posthog) {
   function identify(user, anonymousId) {
     posthog.identify({
       distinctId: user.id,
@@ -74,7 +74,8 @@ export function createAnalytics(posthog) {
      * Flags must never break the route, so an unreachable PostHog means "off".
      */
     async detailedAnalytics(user) {
-      const local = posthog.evaluatesFlagsLocally;
+      // With a secret key the SDK evaluates flags in process (see posthog.js).
+      const local = Boolean(posthog.options.secretKey);
       if (local && !posthog.isLocalEvaluationReady()) return { detailed: false };
       try {
         const flags = await posthog.evaluateFlags(user.id, {

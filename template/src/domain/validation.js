@@ -1,4 +1,4 @@
-import { HttpError } from './http-error.js';
+import { HttpError } from './errors.js';
 
 // After normalisation: no whitespace, no control or invisible format characters
 // (zero-width spaces, bidi overrides), one @ and a dot in the domain.
@@ -8,8 +8,8 @@ const MIN_PASSWORD_LENGTH = 8;
 const MAX_NAME_LENGTH = 200;
 const MAX_TITLE_LENGTH = 500;
 
-// One message per field. Every framework runs these same checks on the same
-// parsed body (body.js), so each mistake gets the same words everywhere.
+// One message per field. Every framework's routes hand their parsed body to the
+// services, which run these checks, so each mistake gets the same words everywhere.
 export const MESSAGES = {
   body: 'Request body must be a JSON object',
   email: 'email must be a valid email address',

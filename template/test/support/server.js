@@ -24,6 +24,9 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** The warning switches `npm test` runs with (package.json), for the servers it starts too. */
+export const nodeFlags = () => process.execArgv.filter((flag) => flag.startsWith('--disable-warning'));
+
 export const newProjectToken = () => `phc_test_${randomBytes(12).toString('hex')}`;
 
 /**
@@ -39,7 +42,7 @@ export async function startServer({ sink, token = newProjectToken(), env = {} } 
   if (sink) childEnv.POSTHOG_HOST = sink.url;
   Object.assign(childEnv, env);
 
-  const child = spawn(process.execPath, ['src/server.js'], {
+  const child = spawn(process.execPath, [...nodeFlags(), 'src/server.js'], {
     cwd: PROJECT_ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

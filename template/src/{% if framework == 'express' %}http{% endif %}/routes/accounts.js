@@ -1,0 +1,22 @@
+import { Router } from 'express';
+import { publicUser } from '../../data/store.js';
+import { requireUser } from '../caller.js';
+
+/** Signup, login and the signed-in user, under /api. */
+export function accountsRouter({ accounts }) {
+  const router = Router();
+
+  router.post('/auth/signup', async (req, res) => {
+    res.status(201).json(await accounts.signup(req.body, req.caller?.anonymousId));
+  });
+
+  router.post('/auth/login', async (req, res) => {
+    res.json(await accounts.login(req.body, req.caller?.anonymousId));
+  });
+
+  router.get('/me', requireUser, (req, res) => {
+    res.json({ user: publicUser(req.user) });
+  });
+
+  return router;
+}

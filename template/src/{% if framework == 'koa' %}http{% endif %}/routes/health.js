@@ -1,0 +1,12 @@
+import Router from '@koa/router';
+
+/** GET /health: healthy means the database answers, so a load balancer skips an instance that could only answer 503. */
+export function healthRouter({ isHealthy }) {
+  const router = new Router();
+  router.get('/health', async (ctx) => {
+    const healthy = await isHealthy();
+    ctx.status = healthy ? 200 : 503;
+    ctx.body = { status: healthy ? 'ok' : 'unavailable' };
+  });
+  return router;
+}

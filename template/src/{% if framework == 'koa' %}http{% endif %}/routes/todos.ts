@@ -1,0 +1,28 @@
+import Router from '@koa/router';
+import type { Services } from '../../domain/services.ts';
+import { requireUser, type State } from '../caller.ts';
+
+/** The signed-in user's todos, under /api/todos. */
+export function todosRouter({ todos }: Services): Router<State> {
+  const router = new Router<State>({ prefix: '/api/todos' });
+
+  router.get('/', requireUser, async (ctx) => {
+    ctx.body = { todos: await todos.list(ctx.state.user!) };
+  });
+
+  router.post('/', requireUser, async (ctx) => {
+    ctx.body = { todo: await todos.add(ctx.state.user!, ctx.request.body) };
+    ctx.status = 201;
+  });
+
+  router.patch('/:id', requireUser, async (ctx) => {
+    ctx.body = { todo: await todos.update(ctx.state.user!, ctx.params.id, ctx.request.body) };
+  });
+
+  router.delete('/:id', requireUser, async (ctx) => {
+    await todos.remove(ctx.state.user!, ctx.params.id);
+    ctx.status = 204;
+  });
+
+  return router;
+}
