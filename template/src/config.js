@@ -43,7 +43,7 @@ function parsePollInterval(value) {
  * https://example.com/ingest), without the trailing '/'. The SDK appends
  * /batch/ and /flags/ to it, so anything else fails every request later.
  */
-export function parsePostHogHost(value) {
+function parsePostHogHost(value) {
   const text = value?.trim();
   if (!text) return defaults.posthogHost;
   let url;

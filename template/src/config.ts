@@ -66,7 +66,7 @@ function parsePollInterval(value: string | undefined): number | undefined {
  * https://example.com/ingest), without the trailing '/'. The SDK appends
  * /batch/ and /flags/ to it, so anything else fails every request later.
  */
-export function parsePostHogHost(value: string | undefined): string {
+function parsePostHogHost(value: string | undefined): string {
   const text = value?.trim();
   if (!text) return defaults.posthogHost;
   let url: URL | undefined;

@@ -94,7 +94,7 @@ export async function stopPostHog(posthog, timeoutMs) {
 }
 
 /** What went wrong, in words, and a key that is the same for every repeat of it. */
-export function describePostHogError(error, host) {
+function describePostHogError(error, host) {
   const status = typeof error?.status === 'number' ? error.status : undefined;
   if (status !== undefined) {
     const path = safePath(error.response?.url);

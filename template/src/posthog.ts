@@ -123,7 +123,7 @@ export async function stopPostHog(posthog: PostHog, timeoutMs: number): Promise<
 }
 
 /** What went wrong, in words, and a key that is the same for every repeat of it. */
-export function describePostHogError(
+function describePostHogError(
   error: PostHogFailure | null | undefined,
   host: string,
 ): { kind: string; message: string } {

@@ -3,14 +3,14 @@
 const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/g;
 const MAX_HEADER_LENGTH = 1000;
 
-export function sanitizeHeaderValue(value) {
+function sanitizeHeaderValue(value) {
   const first = Array.isArray(value) ? value.find((item) => sanitizeHeaderValue(item)) : value;
   if (typeof first !== 'string') return undefined;
   const clean = first.replace(CONTROL_CHARACTERS, '').trim();
   return clean ? clean.slice(0, MAX_HEADER_LENGTH) : undefined;
 }
 
-export function bearerToken(authorization) {
+function bearerToken(authorization) {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(typeof authorization === 'string' ? authorization : '');
   return match?.[1];
 }
@@ -20,7 +20,7 @@ export function bearerToken(authorization) {
  * fragment, not normalised. An absolute-form target (as sent to a proxy) is
  * parsed as the URL it is; `*` and anything unparsable are kept as they are.
  */
-export function requestPath(url) {
+function requestPath(url) {
   if (!url.startsWith('/')) {
     try {
       return new URL(url).pathname;

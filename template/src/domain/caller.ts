@@ -40,14 +40,14 @@ export type PostHogContext = Pick<Caller, 'distinctId' | 'sessionId' | 'properti
 const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/g;
 const MAX_HEADER_LENGTH = 1000;
 
-export function sanitizeHeaderValue(value: unknown): string | undefined {
+function sanitizeHeaderValue(value: unknown): string | undefined {
   const first = Array.isArray(value) ? value.find((item) => sanitizeHeaderValue(item)) : value;
   if (typeof first !== 'string') return undefined;
   const clean = first.replace(CONTROL_CHARACTERS, '').trim();
   return clean ? clean.slice(0, MAX_HEADER_LENGTH) : undefined;
 }
 
-export function bearerToken(authorization: unknown): string | undefined {
+function bearerToken(authorization: unknown): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(typeof authorization === 'string' ? authorization : '');
   return match?.[1];
 }
@@ -57,7 +57,7 @@ export function bearerToken(authorization: unknown): string | undefined {
  * fragment, not normalised. An absolute-form target (as sent to a proxy) is
  * parsed as the URL it is; `*` and anything unparsable are kept as they are.
  */
-export function requestPath(url: string): string {
+function requestPath(url: string): string {
   if (!url.startsWith('/')) {
     try {
       return new URL(url).pathname;
