@@ -4,6 +4,8 @@
 
 PYTHON ?= python3
 VENV ?= .venv
+# The demo needs Copier only, not the test tools (pytest, Playwright, ...).
+DEMO_VENV ?= .venv-demo
 PYTEST_ARGS ?= -n auto
 
 .PHONY: demo test test-fast screenshot venv clean js
@@ -11,8 +13,8 @@ PYTEST_ARGS ?= -n auto
 # Generate the default project into .cache/demo, install it and run it next to a
 # local stand-in for PostHog that prints every event (no account, no key; Node 24
 # through `npm exec` when the system Node is older than 22.22). Ctrl-C stops both.
-demo: venv
-	$(VENV)/bin/python tools/demo.py
+demo: $(DEMO_VENV)/.installed
+	$(DEMO_VENV)/bin/python tools/demo.py
 
 test: venv
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -27,13 +29,18 @@ screenshot: venv
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.txt
+$(VENV)/.installed: requirements-dev.txt requirements-demo.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+$(DEMO_VENV)/.installed: requirements-demo.txt
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
+	touch $@
+
 clean:
-	rm -rf $(VENV) .cache .pytest_cache tools/node_modules
+	rm -rf $(VENV) $(DEMO_VENV) .cache .pytest_cache tools/node_modules
 
 # Rewrite the JavaScript sources of template/ from their TypeScript originals (each
 # module is written once, in TypeScript). Needs Node 22.22+ (module.stripTypeScriptTypes).

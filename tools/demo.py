@@ -6,7 +6,8 @@ working tree as it is). Two processes run: the project's own capture sink
 (`npm run posthog:inspect`), which prints every event it receives, and the server
 (`npm start`) with a dummy phc_ token and POSTHOG_HOST pointing at the sink.
 Generated projects need Node.js 22.22 or newer; with an older `node` on PATH both
-run under Node 24 fetched by `npm exec --package node@24`. Ctrl-C stops both.
+run under Node 24 fetched by `npm exec --package node@24`. Ctrl-C stops the
+server first, which delivers its last events to the sink, then the sink.
 
 `--smoke` (used by tests/test_demo.py): once both are up, sign a user up through
 the API, wait until the sink prints the event, and stop.
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -36,8 +38,14 @@ MIN_NODE = (22, 22)
 NODE_24 = ["npm", "exec", "--yes", "--package", "node@24", "--"]
 
 
+_OUTPUT = threading.Lock()
+
+
 def say(message: str = "") -> None:
-    print(message, flush=True)
+    # One write per line, under a lock: the two processes' lines never interleave.
+    with _OUTPUT:
+        sys.stdout.write(f"{message}\n")
+        sys.stdout.flush()
 
 
 def node_prefix() -> list[str]:
@@ -50,6 +58,21 @@ def node_prefix() -> list[str]:
     say(f"Node.js {version.strip() or '(none)'} is older than {MIN_NODE[0]}.{MIN_NODE[1]}: "
         "using Node 24 through `npm exec --package node@24`.")
     return NODE_24
+
+
+def node_binary(prefix: list[str], env: dict) -> str:
+    """The supported `node` itself: the server and the sink run as node processes,
+    not under npm, so that Ctrl-C's signal reaches each of them exactly once."""
+    result = subprocess.run([*prefix, "node", "-p", "process.execPath"], capture_output=True, text=True,
+                            env=env, check=True)
+    return result.stdout.strip().splitlines()[-1]
+
+
+def script(name: str, node: str, *args: str) -> list[str]:
+    """An npm script of the demo project as the command it runs, on `node`."""
+    command = shlex.split(json.loads((DEMO / "package.json").read_text())["scripts"][name])
+    assert command[0] == "node", command
+    return [node, *command[1:], *args]
 
 
 def free_port(preferred: int) -> int:
@@ -113,10 +136,11 @@ def wait_for(url: str, children: list[subprocess.Popen], timeout: float = 120) -
 
 
 def stop(children: list[subprocess.Popen]) -> None:
-    for child in children:
+    """Stops the server first and waits for it: its shutdown flushes PostHog to
+    the sink, which must still be listening. Then the sink."""
+    for child in reversed(children):
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGINT)
-    for child in children:
         try:
             child.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -142,12 +166,12 @@ def main() -> int:
     server_env = {**env, "PORT": str(port), "POSTHOG_PROJECT_TOKEN": TOKEN, "POSTHOG_HOST": sink_url}
     lines: list[str] = []
     signed_up = threading.Event()
-    children = [start("posthog", [*prefix, "npm", "run", "--silent", "posthog:inspect", "--",
-                                  "--port", str(sink_port)], env, lines, signed_up, "user_signed_up")]
+    node = node_binary(prefix, env)
+    children = [start("posthog", script("posthog:inspect", node, "--port", str(sink_port)), env, lines,
+                      signed_up, "user_signed_up")]
     try:
         wait_for(f"{sink_url}/", children)
-        children.append(start("server", [*prefix, "npm", "start", "--silent"], server_env, lines,
-                              signed_up))
+        children.append(start("server", script("start", node), server_env, lines, signed_up))
         base = f"http://localhost:{port}"
         wait_for(f"{base}/health", children)
         say(f"""
@@ -162,8 +186,10 @@ def main() -> int:
      curl -s -X POST {base}/api/auth/signup -H 'content-type: application/json' \\
        -d '{{"email":"ada@example.com","password":"correct horse","name":"Ada"}}'
 
- Each event the server (and the page) sends appears below as [posthog] lines.
- Ctrl-C stops both.
+ Each event the server (and the page) sends appears below as [posthog] lines,
+ about 5 s after the request: posthog-node sends events in batches, as it
+ would in production. Ctrl-C stops the server (which sends what is left),
+ then the stand-in.
 ==============================================================================
 """)
         if args.smoke:
