@@ -183,3 +183,21 @@ def test_update_asks_again_but_never_for_the_key(template, tmp_path):
     assert (dst / ".env").read_bytes() == env_before
     assert package_json(dst)["config"]["port"] == 8080
     assert readme.read_text().endswith("\nOur notes.\n")
+
+
+def test_at_80_columns_every_help_and_choice_shows_whole(template, tmp_path):
+    """Each question's help line and each choice's label fit an 80-column terminal:
+    the rest of the line after the part that recognises the question, and every
+    label, must appear uncut."""
+    replies = {}
+    for name, spec in QUESTIONS:
+        shown = " ".join(spec["help"].split())
+        steps = [See(shown[30:])] if len(shown) > 30 else []
+        steps += [See(label) for label in spec.get("choices") or {}]
+        replies[name] = steps + [ENTER]
+    replies["posthog_host"] = replies["posthog_host"][:-1] + [DOWN, DOWN, ENTER]  # custom, to see its question
+    replies["posthog_custom_host"] = replies["posthog_custom_host"][:-1] + ["https://ph.example.com" + ENTER]
+    transcript, status = run_copier(
+        ["copy", "--trust", "--vcs-ref", "HEAD", str(template), str(tmp_path / "narrow")], replies, columns=80,
+    )
+    assert status == 0, transcript[-3000:]

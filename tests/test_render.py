@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from helpers import FRAMEWORKS, package_json, project_files
+from helpers import FRAMEWORKS, git, package_json, project_files
 
 US = "https://us.i.posthog.com"
 EU = "https://eu.i.posthog.com"
@@ -179,11 +179,18 @@ def test_each_answer_picks_whole_files(render, framework, language, database):
                if p.suffix in (".js", ".ts") and p.parts[len(project.parts)] in ("src", "test", "scripts")]
     # scripts/check-node.js runs before anything else, on any Node: plain JavaScript in both.
     assert [s for s in sources if s.endswith(f".{other}")] in ([], ["scripts/check-node.js"])
-    for name in ("src/server", "src/app", "src/database", "src/store", "src/frontend", "scripts/capture-sink"):
+    for name in ("src/server", "src/app", "src/lifecycle", "src/data/database", "src/data/store",
+                 "src/domain/services", "src/domain/page", "scripts/capture-sink", "test/app.test"):
         assert f"{name}.{ext}" in sources, f"{name}.{ext} missing"
     app = (project / "src" / f"app.{ext}").read_text()
     assert f"from '{framework}'" in app
-    database_module = (project / "src" / f"database.{ext}").read_text()
+    # The framework's own files are its only: the shared domain and data name no framework.
+    for shared in sorted((project / "src").glob(f"[dp]*/*.{ext}")):
+        text = shared.read_text()
+        assert not re.search(r"from '(express|fastify|koa|@koa/[\w-]+|@fastify/[\w-]+|fastify-plugin)'", text), shared
+    http = sorted(p.relative_to(project / "src" / "http").as_posix() for p in (project / "src" / "http").rglob(f"*.{ext}"))
+    assert http, "no src/http/ for the framework"
+    database_module = (project / "src" / "data" / f"database.{ext}").read_text()
     assert ("from 'pg'" in database_module) == (database == "postgres")
     assert ("node:sqlite" in database_module) == (database == "sqlite")
     assert (project / "tsconfig.json").exists() == (language == "typescript")
@@ -198,7 +205,9 @@ def test_each_answer_picks_whole_files(render, framework, language, database):
     if database == "postgres":
         assert f"src/server.{ext}" in (project / "Dockerfile").read_text()
     else:
-        assert "data/" in (project / ".gitignore").read_text().splitlines()
+        # The SQLite file's folder at the root, not src/data/ (the store's sources).
+        assert "/data/" in (project / ".gitignore").read_text().splitlines()
+        assert "data" not in git(project, "check-ignore", "-v", "src/data/store." + ext, check=False)
 
 
 def test_supported_node_lines_only(render):

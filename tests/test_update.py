@@ -6,6 +6,13 @@ README says, and compares the result with what it must be: a fresh render of the
 new version with the same edits made to it. Equality of whole trees shows at once
 that the template's changes arrived, that every user edit survived, and that
 nothing else moved.
+
+0.5.0 moved the sources: the route table `src/routes.js` became one route module
+per resource in the framework's own `src/http/routes/`, the event catalogue
+`src/analytics.js` became `src/domain/events.js`. The owners' edits therefore go
+where their project's version keeps those things, and an update that crosses 0.5.0
+keeps each edited old file as the owners committed it, to be ported by hand
+(hooks/migrations/keep_changed_files.py, CHANGELOG.md's "Updating" for 0.5.0).
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ TOKEN = "phc_update_test_token"
 US = "https://us.i.posthog.com"
 EU = "https://eu.i.posthog.com"
 MIGRATION = ROOT / "hooks" / "migrations" / "v0_2_0_env_defaults.py"
+KEEP_CHANGED_FILES = ROOT / "hooks" / "migrations" / "keep_changed_files.py"
 _major, _minor, _patch = map(int, NEXT.split("."))
 AFTER_NEXT = f"{_major}.{_minor}.{_patch + 1}"  # a release made after NEXT, in a clone
 
@@ -62,6 +70,11 @@ def releases(tmp_path_factory):
 
 # --- What the owners of a generated project do to it ---------------------------------
 
+# The release that moved the routes and the event catalogue, and the last one before.
+LAYOUT_MOVED = "0.5.0"
+LAST_OLD_LAYOUT = "0.4.0"
+
+# Up to 0.4.0: an entry of the framework-free route table in src/routes.js.
 USER_ROUTE = """\
     {
       method: 'GET',
@@ -69,6 +82,16 @@ USER_ROUTE = """\
       handler: () => ({ status: 200, body: { version: process.env.APP_VERSION ?? 'dev' } }),
     },
 """
+# From 0.5.0: a route of Express's accounts Router (mounted at /api), the same endpoint.
+USER_EXPRESS_ROUTE = """\
+  router.get('/version', (req, res) => {
+    res.json({ version: process.env.APP_VERSION ?? 'dev' });
+  });
+
+"""
+OLD_ROUTE_MARK = "path: '/api/version'"
+NEW_ROUTE_MARK = "router.get('/version',"
+PROPERTY_MARK = "plan: 'free'"
 
 USER_TEST = """\
 import assert from 'node:assert/strict';
@@ -84,16 +107,60 @@ def replace_once(path, old, new):
     path.write_text(text.replace(old, new))
 
 
+def answers_of(project):
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+def version_tuple(version):
+    return tuple(int(part) for part in re.match(r"v?(\d+)\.(\d+)\.(\d+)", version).groups())
+
+
+def on_old_layout(answers):
+    return version_tuple(answers["_commit"]) < version_tuple(LAYOUT_MOVED)
+
+
+def ext_of(answers):
+    return ".ts" if answers.get("language") == "typescript" else ".js"
+
+
+def route_file(answers):
+    """Where a project of this version declares /api routes (the one our route joins)."""
+    if on_old_layout(answers):
+        return f"src/routes{ext_of(answers)}"
+    assert answers.get("framework", "express") == "express", "this test's route is Express's"
+    return f"src/http/routes/accounts{ext_of(answers)}"
+
+
+def event_file(answers):
+    """Where a project of this version keeps the event catalogue."""
+    return f"src/{'analytics' if on_old_layout(answers) else 'domain/events'}{ext_of(answers)}"
+
+
 def add_a_route(project):
-    """A new endpoint in the framework-free route table, and a test file of ours."""
-    replace_once(project / "src" / "routes.js", "  const routes = [\n",
-                 "  const routes = [\n" + USER_ROUTE)
+    """A new endpoint, GET /api/version, where the project's version declares routes."""
+    answers = answers_of(project)
+    path = project / route_file(answers)
+    if on_old_layout(answers):
+        table = "  const routes: Route[] = [\n" if answers.get("language") == "typescript" \
+            else "  const routes = [\n"
+        replace_once(path, table, table + USER_ROUTE)
+    else:
+        replace_once(path, "  return router;\n", USER_EXPRESS_ROUTE + "  return router;\n")
+
+
+def add_our_test(project):
     (project / "test" / "version.test.js").write_text(USER_TEST)
 
 
 def edit_an_event_property(project):
-    replace_once(project / "src" / "analytics.js", "{ signup_method: 'email' }",
+    replace_once(project / event_file(answers_of(project)), "{ signup_method: 'email' }",
                  "{ signup_method: 'email', plan: 'free' }")
+
+
+def has_our_route(project):
+    answers = answers_of(project)
+    mark = OLD_ROUTE_MARK if on_old_layout(answers) else NEW_ROUTE_MARK
+    return mark in (project / route_file(answers)).read_text()
 
 
 def rewrite_the_readme(project):
@@ -112,7 +179,9 @@ def drop_nvmrc(project):
     (project / ".nvmrc").unlink()
 
 
-USER_EDITS = (add_a_route, edit_an_event_property, rewrite_the_readme, drop_nvmrc)
+USER_EDITS = (add_a_route, add_our_test, edit_an_event_property, rewrite_the_readme, drop_nvmrc)
+# The edits made in files that 0.5.0 moved, and the file each is made in up to 0.4.0.
+MOVED_BY_0_5_0 = {add_a_route: "src/routes", edit_an_event_property: "src/analytics"}
 
 
 def make_user_edits(project, edits=USER_EDITS):
@@ -120,8 +189,41 @@ def make_user_edits(project, edits=USER_EDITS):
         edit(project)
 
 
-def answers_of(project):
-    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+def committed_answers(project):
+    return yaml.safe_load(git(project, "show", "HEAD:.copier-answers.yml"))
+
+
+def kept_files(project, edits=USER_EDITS):
+    """The files the owners edited that 0.5.0 moved, when the project was on an older version
+    (as committed, that is before the update): the update must keep them."""
+    answers = committed_answers(project)
+    if not on_old_layout(answers):
+        return []
+    return sorted(MOVED_BY_0_5_0[edit] + ext_of(answers) for edit in edits if edit in MOVED_BY_0_5_0)
+
+
+def expected_after_update(releases, dest, project, edits=USER_EDITS, **answers):
+    """What `project` must be once updated to NEXT: a fresh NEXT project with the same edits.
+
+    An edit made in a file that 0.5.0 moved does not reach the new file: the old one
+    stays, exactly as the owners committed it, until they port the edit by hand."""
+    expected = render(releases, dest, NEXT, **answers)
+    kept = kept_files(project, edits)
+    for edit in edits:
+        if edit not in MOVED_BY_0_5_0 or not kept:
+            edit(expected)
+    for rel in kept:
+        (expected / rel).write_text(git(project, "show", f"HEAD:{rel}"))
+    return expected
+
+
+def kept_message(*files):
+    """What keep_changed_files.py says on an update across 0.5.0 (without the version range)."""
+    listing = "".join(f"  {rel}\n" for rel in files)
+    return (f"This update deleted {len(files)} file(s) you had changed: template {NEXT} moved "
+            f"their code to other files or dropped it. They are back, as you committed them, "
+            f"and the template no longer uses them:\n{listing}"
+            f'Where their code lives now: the "Updating" section of CHANGELOG.md for each version ')
 
 
 def effective_config(project):
@@ -160,18 +262,21 @@ def test_update_across_releases_keeps_every_user_edit(releases, tmp_path):
     result = update(project)
     assert f"Updating to template version {NEXT}" in result.stderr
 
-    expected = render(releases, tmp_path / "expected", NEXT, **answers)
-    make_user_edits(expected)
+    expected = expected_after_update(releases, tmp_path / "expected", project, **answers)
     assert differences(project, expected, ignore={".env"}) == []
     assert_clean_merge(project)
 
-    # The release's changes are there: .env.example pins no default any more...
+    # The release's changes are there: .env.example pins no default any more, the
+    # sources have 0.5.0's layout...
     env_example = (project / ".env.example").read_text()
     assert "\n# PORT=4000\n" in env_example and "\nPORT=" not in env_example
     assert "copier check-update" in (project / "README.md").read_text()
-    # ...and the user's: the route, the property, the README, the deleted file.
-    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
-    assert "plan: 'free'" in (project / "src" / "analytics.js").read_text()
+    assert (project / "src" / "domain" / "events.js").is_file()
+    # ...and the user's: the route and the property in the files they edited (0.5.0
+    # moved that code: kept to port by hand, and said so), the README, the deleted file.
+    assert kept_message("src/analytics.js", "src/routes.js") in result.stderr
+    assert OLD_ROUTE_MARK in (project / "src" / "routes.js").read_text()
+    assert PROPERTY_MARK in (project / "src" / "analytics.js").read_text()
     assert "## Deployment" in (project / "README.md").read_text()
     assert not (project / ".nvmrc").exists()
     # 0.2.0's question, new to a 0.1.0 project, answered with its default: the page arrived.
@@ -193,7 +298,7 @@ def test_update_across_releases_keeps_every_user_edit(releases, tmp_path):
     # Updating again is a no-op: same version, same files, no migration again.
     again = update(project)
     assert f"Keeping template version {NEXT}" in again.stderr
-    assert "repeats the default" not in again.stderr
+    assert "repeats the default" not in again.stderr and "you had changed" not in again.stderr
     assert git(project, "status", "--porcelain") == ""
 
 
@@ -204,8 +309,7 @@ def test_update_from_the_previous_release_keeps_every_user_edit(releases, tmp_pa
     make_user_edits(project)
     commit_all(project, "Our work")
     update(project)
-    expected = render(releases, tmp_path / "expected", NEXT, **answers)
-    make_user_edits(expected)
+    expected = expected_after_update(releases, tmp_path / "expected", project, **answers)
     assert differences(project, expected) == []
     assert_clean_merge(project)
     assert answers_of(project)["_commit"] == f"v{NEXT}"
@@ -219,8 +323,7 @@ def test_update_from_a_project_without_env(releases, tmp_path):
     result = update(project)
     assert not (project / ".env").exists()
     assert "Template 0.2.0" not in result.stderr
-    expected = render(releases, tmp_path / "expected", NEXT)
-    make_user_edits(expected, [add_a_route])
+    expected = expected_after_update(releases, tmp_path / "expected", project, [add_a_route])
     assert differences(project, expected) == []
     assert_clean_merge(project)
 
@@ -233,8 +336,7 @@ def test_update_from_0_1_0_can_decline_the_new_question(releases, tmp_path):
     make_user_edits(project)
     commit_all(project, "Our work")
     update(project, "--data", "frontend=false")
-    expected = render(releases, tmp_path / "expected", NEXT, frontend=False)
-    make_user_edits(expected)
+    expected = expected_after_update(releases, tmp_path / "expected", project, frontend=False)
     assert differences(project, expected) == []
     assert_clean_merge(project)
     assert answers_of(project)["frontend"] is False
@@ -258,9 +360,9 @@ def test_a_genuine_conflict_is_marked_inline(releases, tmp_path):
     # ...and git knows: `git status` shows it as both modified, as the README says.
     assert unmerged(project) == [".env.example"]
     assert "both modified:   .env.example" in git(project, "status")
-    # Everything else merged: the other edits are there.
-    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
-    assert "plan: 'free'" in (project / "src" / "analytics.js").read_text()
+    # Everything else merged, and the edited files 0.5.0 moved are kept as they were.
+    assert OLD_ROUTE_MARK in (project / "src" / "routes.js").read_text()
+    assert PROPERTY_MARK in (project / "src" / "analytics.js").read_text()
 
     # The generated README says how to resolve it; doing so leaves a clean tree.
     readme = (project / "README.md").read_text()
@@ -310,6 +412,186 @@ def test_update_without_defaults_and_without_a_terminal_fails_clearly(releases, 
     assert answers_of(project)["_commit"] == f"v{OLD}"
 
 
+# --- Across 0.5.0's new layout ------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["javascript", "typescript"])
+def test_update_from_0_4_0_keeps_a_route_and_an_event_edit_for_porting(releases, tmp_path, language):
+    """A 0.4.0 project whose owners added a route and changed an event property,
+    updated across 0.5.0, which moved both places: nothing they wrote is dropped.
+    They see one message naming the two files; the files are as they committed
+    them; the new layout is there; no conflict markers (no file that both sides
+    changed still exists); once they port the edits as the CHANGELOG says and
+    delete the old files, the project is a 0.5.0 project with the same edits."""
+    ext = ".ts" if language == "typescript" else ".js"
+    routes, analytics = f"src/routes{ext}", f"src/analytics{ext}"
+    project = generate(releases, tmp_path / "shop-api", LAST_OLD_LAYOUT, project_name="shop-api",
+                       language=language)
+    edits = [add_a_route, add_our_test, edit_an_event_property]
+    make_user_edits(project, edits)
+    ours = {rel: (project / rel).read_text() for rel in (routes, analytics)}
+    assert OLD_ROUTE_MARK in ours[routes] and PROPERTY_MARK in ours[analytics]
+    commit_all(project, "Our route and property")
+
+    result = update(project)
+
+    # One message, naming both files, saying where to look and what to do.
+    message = kept_message(analytics, routes)
+    assert result.stderr.count(message) == 1
+    assert f"for each version after {LAST_OLD_LAYOUT} up to {NEXT}, in the template" in result.stderr
+    assert "Port your changes there by hand, then delete these files." in result.stderr
+    # Both files exactly as committed: `git status` does not list them at all...
+    for rel, text in ours.items():
+        assert (project / rel).read_text() == text
+    status = git(project, "status", "--porcelain").splitlines()
+    assert not [line for line in status if line.endswith((routes, analytics))]
+    # ...while the old files nobody edited are gone, as the release moved them.
+    for old in ("api", "body", "request-context", "http-error", "store", "validation", "frontend"):
+        assert f" D src/{old}{ext}" in status
+    # The new layout is there, the template's own: the edits wait to be ported.
+    for new in ("domain/events", "domain/todos", "domain/caller", "data/store", "lifecycle",
+                "http/caller", "http/routes/accounts", "http/routes/todos", "app", "server"):
+        assert (project / f"src/{new}{ext}").is_file(), new
+    assert PROPERTY_MARK not in (project / f"src/domain/events{ext}").read_text()
+    assert NEW_ROUTE_MARK not in (project / f"src/http/routes/accounts{ext}").read_text()
+    assert_clean_merge(project)
+    expected = expected_after_update(releases, tmp_path / "expected", project, edits,
+                                     project_name="shop-api", language=language)
+    assert differences(project, expected) == []
+    assert answers_of(project)["_commit"] == f"v{NEXT}"
+
+    # Committed as it is, a second update is a no-op: the old files are theirs now.
+    commit_all(project, f"Update the template to {NEXT}")
+    again = update(project)
+    assert f"Keeping template version {NEXT}" in again.stderr
+    assert "you had changed" not in again.stderr
+    assert git(project, "status", "--porcelain") == ""
+
+    # Ported as the CHANGELOG says: the route into its resource's route module, the
+    # property into the event catalogue; the old files deleted.
+    add_a_route(project)
+    edit_an_event_property(project)
+    for rel in (routes, analytics):
+        (project / rel).unlink()
+    ported = render(releases, tmp_path / "ported", NEXT, project_name="shop-api", language=language)
+    make_user_edits(ported, edits)
+    assert differences(project, ported) == []
+
+
+def test_a_file_both_sides_changed_conflicts_and_a_moved_one_is_kept(releases, tmp_path):
+    """Across 0.5.0: where the owners and the release changed the same lines of a
+    file both versions have (package.json's start script), the file holds both,
+    marked, and `git status` says *both modified*; the route they added to
+    src/routes.js, which 0.5.0 moved, is kept whole, with no markers."""
+    project = generate(releases, tmp_path / "app", LAST_OLD_LAYOUT)
+    package = project / "package.json"
+    replace_once(package, '"start": "node --env-file-if-exists=.env',
+                 '"start": "node --enable-source-maps --env-file-if-exists=.env')
+    add_a_route(project)
+    commit_all(project, "Source maps, our route")
+
+    result = update(project)
+    assert result.returncode == 0
+
+    text = package.read_text()
+    ours_start = text.index("<<<<<<< before updating\n")
+    theirs_start = text.index("=======\n", ours_start)
+    theirs_end = text.index(">>>>>>> after updating\n", theirs_start)
+    assert '"start": "node --enable-source-maps --env-file-if-exists=.env' in text[ours_start:theirs_start]
+    assert ('"start": "node --disable-warning=ExperimentalWarning --env-file-if-exists=.env'
+            in text[theirs_start:theirs_end])
+    assert {line.split(":")[0] for line in conflict_markers(project)} == {"package.json"}
+    assert unmerged(project) == ["package.json"]
+    assert "both modified:   package.json" in git(project, "status")
+
+    assert kept_message("src/routes.js") in result.stderr
+    assert (project / "src" / "routes.js").read_text() == git(project, "show", "HEAD:src/routes.js")
+    assert OLD_ROUTE_MARK in (project / "src" / "routes.js").read_text()
+    assert "src/routes.js" not in git(project, "status", "--porcelain")
+
+
+def test_an_unedited_project_crosses_0_5_0_without_a_word(releases, tmp_path):
+    """Nothing edited, nothing kept: the moved files go, and no message."""
+    project = generate(releases, tmp_path / "app", LAST_OLD_LAYOUT, framework="koa")
+    (project / "src" / "mine.js").write_text("export const mine = 1;\n")
+    commit_all(project, "Our own module")
+    result = update(project)
+    assert "you had changed" not in result.stderr
+    assert not (project / "src" / "routes.js").exists()
+    assert not (project / "src" / "analytics.js").exists()
+    assert (project / "src" / "mine.js").read_text() == "export const mine = 1;\n"
+    expected = render(releases, tmp_path / "expected", NEXT, framework="koa")
+    (expected / "src" / "mine.js").write_text("export const mine = 1;\n")
+    assert differences(project, expected) == []
+    assert_clean_merge(project)
+
+
+def test_an_answer_that_leaves_out_an_edited_file_keeps_it(releases, tmp_path):
+    """Not only releases delete files: `--data frontend=false` drops the page, and a
+    page the owners edited is kept, said so, rather than silently removed."""
+    project = generate(releases, tmp_path / "app", NEXT)
+    page = project / "public" / "app.js"
+    page.write_text(page.read_text() + "// our tweak\n")
+    commit_all(project, "Our page tweak")
+    result = update(project, "--data", "frontend=false")
+    assert ("The answers you changed leave out 1 file(s) you had changed. They are back, as you "
+            "committed them, and the template no longer uses them:\n  public/app.js\n") in result.stderr
+    assert page.read_text().endswith("// our tweak\n")
+    assert not (project / "public" / "index.html").exists()
+    assert_clean_merge(project)
+
+
+def run_keep_changed_files(cwd, *args):
+    return subprocess.run([sys.executable, str(KEEP_CHANGED_FILES), *args], cwd=cwd,
+                          capture_output=True, text=True, check=False)
+
+
+def test_keep_changed_files_is_idempotent_and_never_fails(releases, tmp_path):
+    # Outside git, without an answers file, with a wrong argument: nothing to do, no failure.
+    assert run_keep_changed_files(tmp_path).returncode == 0
+    assert run_keep_changed_files(tmp_path, "no/such/answers.yml").returncode == 0
+    project = generate(releases, tmp_path / "app", NEXT)
+    # Nothing deleted: quiet, and no render needed.
+    quiet = run_keep_changed_files(project, ".copier-answers.yml")
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    # Deleted, but unchanged: stays deleted.
+    (project / "src" / "auth.js").unlink()
+    quiet = run_keep_changed_files(project, ".copier-answers.yml")
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    assert not (project / "src" / "auth.js").exists()
+    # Deleted and changed (committed): back, said once; a second run finds nothing.
+    config = project / "src" / "config.js"
+    config.write_text(config.read_text() + "// ours\n")
+    commit_all(project, "Our config")
+    config.unlink()
+    first = run_keep_changed_files(project, ".copier-answers.yml")
+    assert first.returncode == 0 and "  src/config.js\n" in first.stderr
+    assert config.read_text().endswith("// ours\n")
+    second = run_keep_changed_files(project, ".copier-answers.yml")
+    assert (second.returncode, second.stderr) == (0, "")
+    # The version the project was on cannot be rendered: it says so, names what the
+    # update deleted, and still does not fail.
+    answers = project / ".copier-answers.yml"
+    answers.write_text(answers.read_text().replace(str(releases), str(tmp_path / "gone")))
+    commit_all(project, "Template moved away")
+    config.unlink()
+    unsure = run_keep_changed_files(project, ".copier-answers.yml")
+    assert unsure.returncode == 0
+    assert "Could not render template" in unsure.stderr and "  src/config.js\n" in unsure.stderr
+    assert "git checkout HEAD -- FILE" in unsure.stderr
+
+
+def test_every_update_keeps_changed_files_it_deleted():
+    """The migration is declared for every update (no version), after it."""
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    [migration] = [m for m in config["_migrations"]
+                   if "keep_changed_files.py" in " ".join(m["command"])]
+    assert "version" not in migration and "_stage == 'after'" in migration["when"]
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    updating = changelog.split(f"\n## {NEXT} ", 1)[1].split("\n## ", 1)[0]
+    assert "### Updating" in updating and "keep_changed_files.py" in updating
+
+
 # --- Changing answers -----------------------------------------------------------------
 
 
@@ -337,8 +619,7 @@ def test_changing_an_answer_through_update(releases, tmp_path, change, port, hos
     data = [arg for key, value in change.items() for arg in ("--data", f"{key}={value}")]
     update(project, *data)
 
-    expected = render(releases, tmp_path / "expected", NEXT, **change)
-    make_user_edits(expected)
+    expected = expected_after_update(releases, tmp_path / "expected", project, **change)
     assert differences(project, expected, ignore={".env"}) == []
     assert_clean_merge(project)
     assert {k: v for k, v in answers_of(project).items() if k in change} == change
@@ -368,27 +649,36 @@ def test_a_pinned_env_from_0_1_0_is_reported_not_rewritten(releases, tmp_path):
 # --- Switching framework ---------------------------------------------------------------
 
 
+# What is not the framework's: the event catalogue and the services in src/domain/,
+# the README, our own files. Routes are the framework's own code (src/http/routes/).
+FRAMEWORK_FREE_EDITS = (add_our_test, edit_an_event_property, rewrite_the_readme, drop_nvmrc)
+
+
 @pytest.mark.parametrize("framework", ["fastify", "koa"])
 def test_switching_framework_keeps_framework_free_edits(releases, tmp_path, framework):
-    """What the README promises: src/app.js, the dependencies and the README's wiring
-    section follow the new framework; routes, events and everything else keep the
-    owners' edits, without conflicts."""
+    """What the README promises: src/app.js, src/server.js, src/http/, the
+    dependencies and the README's wiring section follow the new framework; events,
+    services and everything else keep the owners' edits, without conflicts."""
     project = generate(releases, tmp_path / "app", NEXT)
-    make_user_edits(project)
+    make_user_edits(project, FRAMEWORK_FREE_EDITS)
     commit_all(project, "Our work")
 
-    update(project, "--data", f"framework={framework}")
+    result = update(project, "--data", f"framework={framework}")
 
-    expected = render(releases, tmp_path / "expected", NEXT, framework=framework)
-    make_user_edits(expected)
+    expected = expected_after_update(releases, tmp_path / "expected", project,
+                                     FRAMEWORK_FREE_EDITS, framework=framework)
     assert differences(project, expected) == []
     assert_clean_merge(project)
+    assert "you had changed" not in result.stderr  # Express's files, unedited, just went
     assert framework in package_json(project)["dependencies"]
     assert "express" not in package_json(project)["dependencies"]
 
 
-def test_switching_framework_conflicts_where_the_adapter_was_edited(releases, tmp_path):
-    """Edits to src/app.js, the one framework-specific file, must be ported by hand."""
+def test_switching_framework_conflicts_where_the_framework_code_was_edited(releases, tmp_path):
+    """Edits to the framework's own files must be ported by hand. Where the new
+    framework's file changed the same lines (src/app.js), the file holds both,
+    marked. A route added at the end of a route module merges as text: it arrives
+    in Koa's module in Express's form, unmarked, to be rewritten."""
     project = generate(releases, tmp_path / "app", NEXT)
     app = project / "src" / "app.js"
     replace_once(app, "import express from 'express';\n",
@@ -401,7 +691,8 @@ def test_switching_framework_conflicts_where_the_adapter_was_edited(releases, tm
     assert {line.split(":")[0] for line in conflict_markers(project)} == {"src/app.js"}
     text = app.read_text()
     assert "import helmet from 'helmet';" in text and "from 'koa'" in text
-    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
+    routes = (project / "src" / "http" / "routes" / "accounts.js").read_text()
+    assert "from '@koa/router'" in routes and USER_EXPRESS_ROUTE in routes
 
 
 # --- Trying unreleased changes, and later releases -------------------------------------
@@ -424,7 +715,7 @@ def test_vcs_ref_tries_unreleased_changes(releases, tmp_path):
     update(project, "--vcs-ref", "main")
     assert "# Unreleased" in (project / ".env.example").read_text()
     assert answers_of(project)["_commit"].startswith(f"v{NEXT}-1-g")
-    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
+    assert has_our_route(project)
     git(project, "reset", "--quiet", "--hard")
     assert answers_of(project)["_commit"] == f"v{NEXT}"
     assert git(project, "status", "--porcelain") == ""
@@ -440,7 +731,7 @@ def test_vcs_ref_tries_unreleased_changes(releases, tmp_path):
     update(project)
     assert answers_of(project)["_commit"] == f"v{AFTER_NEXT}"
     assert "# Unreleased" in (project / ".env.example").read_text()
-    assert "path: '/api/version'" in (project / "src" / "routes.js").read_text()
+    assert has_our_route(project)
 
 
 # --- The 0.2.0 migration ---------------------------------------------------------------
@@ -554,9 +845,6 @@ def test_a_missing_release_fails_and_says_to_fetch():
 
 # --- Switching language ------------------------------------------------------------------
 
-USER_ROUTE_MARK = "path: '/api/version'"
-
-
 def sources_of(project, extension):
     return sorted(p.relative_to(project).as_posix() for top in ("src", "test", "scripts")
                   for p in (project / top).rglob(f"*{extension}"))
@@ -593,7 +881,7 @@ def test_switching_language_stops_before_dropping_an_edit(releases, tmp_path):
     result = update(project, "--data", "language=typescript", check=False)
     assert result.returncode != 0
     assert "Stopped before switching language from javascript to typescript: nothing changed." in result.stderr
-    assert "  src/routes.js\n" in result.stderr
+    assert "  src/http/routes/accounts.js\n" in result.stderr
     # Nothing changed: same commit, clean tree, still JavaScript.
     assert git(project, "rev-parse", "HEAD") == head
     assert git(project, "status", "--porcelain") == ""
@@ -607,9 +895,13 @@ def test_switching_language_anyway_keeps_the_edited_file_to_port(releases, tmp_p
     monkeypatch.setenv("LANGUAGE_SWITCH_ANYWAY", "1")
 
     result = update(project, "--data", "language=typescript")
-    assert "Kept your changed files of the old language next to their new form" in result.stderr
-    assert USER_ROUTE_MARK in (project / "src" / "routes.js").read_text()
-    assert USER_ROUTE_MARK not in (project / "src" / "routes.ts").read_text()
+    assert ("Kept your changed files of the old language next to their new form, so nothing is "
+            "lost: src/http/routes/accounts.js. Port the changes") in result.stderr
+    assert "moved their code" not in result.stderr
+    routes = project / "src" / "http" / "routes"
+    assert NEW_ROUTE_MARK in (routes / "accounts.js").read_text()
+    assert NEW_ROUTE_MARK not in (routes / "accounts.ts").read_text()
+    assert not (routes / "todos.js").exists() and (routes / "todos.ts").exists()
     assert not (project / "src" / "server.js").exists() and (project / "src" / "server.ts").exists()
     assert answers_of(project)["language"] == "typescript"
 
@@ -619,9 +911,10 @@ def test_a_0_2_0_project_updates_and_stays_javascript_on_sqlite(releases, tmp_pa
     edit_an_event_property(project)
     commit_all(project, "Our property")
 
-    update(project)
+    result = update(project)
     recorded = answers_of(project)
     assert (recorded["language"], recorded["database"]) == ("javascript", "sqlite")
     assert sources_of(project, ".ts") == []
-    assert "node:sqlite" in (project / "src" / "database.js").read_text()
-    assert "plan: 'free'" in (project / "src" / "analytics.js").read_text()
+    assert "node:sqlite" in (project / "src" / "data" / "database.js").read_text()
+    assert kept_message("src/analytics.js") in result.stderr
+    assert PROPERTY_MARK in (project / "src" / "analytics.js").read_text()

@@ -15,23 +15,23 @@ files you deleted stay deleted; only changed template files stop it. Set
 are put back next to their new form, to be ported by hand.
 
 Before the update Copier has not asked its questions yet, so only a switch given
-with `--data language=...` (the documented way) is seen there. After the update,
-whichever way the switch came, each changed file that Copier deleted is put back
-from HEAD, next to its new form, to be ported by hand: nothing is lost.
+with `--data language=...` (the documented way) is seen here. After the update,
+whichever way the switch came, keep_changed_files.py puts back each changed file
+that Copier deleted, next to its new form, to be ported by hand: nothing is lost.
 
     language_switch.py before NEW_LANGUAGE_FROM_DATA ANSWERS_FILE
-    language_switch.py after NEW_LANGUAGE ANSWERS_FILE
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import yaml
+# A sibling module: Python puts the running script's directory first on sys.path.
+from keep_changed_files import render_old_version
 
 EXTENSIONS = {"javascript": ".js", "typescript": ".ts"}
 SOURCE_DIRS = ("src", "test", "scripts")
@@ -50,22 +50,6 @@ def sources(root: Path, extension: str) -> dict[str, Path]:
     return found
 
 
-def render_old_version(answers: dict, destination: Path) -> None:
-    from copier import run_copy
-
-    data = {key: value for key, value in answers.items() if not key.startswith("_")}
-    run_copy(
-        answers["_src_path"], destination, data=data, vcs_ref=answers["_commit"],
-        defaults=True, overwrite=True, unsafe=True, quiet=True, skip_tasks=True,
-    )
-
-
-def committed(rel: str) -> bytes | None:
-    """A file as last committed (an update starts from a clean, committed project)."""
-    result = subprocess.run(["git", "show", f"HEAD:{rel}"], capture_output=True, check=False)
-    return result.stdout if result.returncode == 0 else None
-
-
 def changed_template_files(answers: dict, old: str, project: dict[str, bytes]) -> tuple[list[str], list[str]]:
     """(template files the user changed, the user's own files) among `project`."""
     with tempfile.TemporaryDirectory(prefix="language-switch-") as tmp:
@@ -75,32 +59,6 @@ def changed_template_files(answers: dict, old: str, project: dict[str, bytes]) -
     changed = sorted(rel for rel, text in project.items() if rel in template_files and text != template_files[rel])
     own = sorted(rel for rel in project if rel not in template_files)
     return changed, own
-
-
-def after(answers_file: str) -> int:
-    old_answers = yaml.safe_load(committed(answers_file) or b"") or {}
-    new_answers = yaml.safe_load(Path(answers_file).read_text()) or {}
-    old_language = old_answers.get("language", "javascript")
-    if old_language == new_answers.get("language", "javascript") or "_commit" not in old_answers:
-        return 0
-    old = EXTENSIONS[old_language]
-    tracked = subprocess.run(["git", "ls-files", "-z", *SOURCE_DIRS], capture_output=True, text=True, check=False)
-    deleted = {
-        rel: committed(rel) or b""
-        for rel in tracked.stdout.split("\0")
-        if rel.endswith(old) and rel not in BOTH_LANGUAGES and not Path(rel).exists()
-    }
-    changed, _ = changed_template_files(old_answers, old, deleted)
-    if not changed:
-        return 0
-    subprocess.run(["git", "checkout", "HEAD", "--", *changed], check=True)
-    print(
-        "Kept your changed files of the old language next to their new form, so nothing is lost: "
-        + ", ".join(changed)
-        + ". Port the changes into the new files, then delete these.",
-        file=sys.stderr,
-    )
-    return 0
 
 
 def before(new_language: str, answers_file: str) -> int:
@@ -132,4 +90,4 @@ def before(new_language: str, answers_file: str) -> int:
 
 if __name__ == "__main__":
     stage, *args = sys.argv[1:]
-    sys.exit(before(*args) if stage == "before" else after(args[-1]))
+    sys.exit(before(*args) if stage == "before" else 0)  # "after" is keep_changed_files.py's
