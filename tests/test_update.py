@@ -503,6 +503,8 @@ def test_a_file_both_sides_changed_conflicts_and_a_moved_one_is_kept(releases, t
     assert {line.split(":")[0] for line in conflict_markers(project)} == {"package.json"}
     assert unmerged(project) == ["package.json"]
     assert "both modified:   package.json" in git(project, "status")
+    # The message after the update names it.
+    assert "These files have conflicts (git status: both modified): package.json." in result.stderr
 
     assert kept_message("src/routes.js") in result.stderr
     assert (project / "src" / "routes.js").read_text() == git(project, "show", "HEAD:src/routes.js")
@@ -918,3 +920,22 @@ def test_a_0_2_0_project_updates_and_stays_javascript_on_sqlite(releases, tmp_pa
     assert "node:sqlite" in (project / "src" / "data" / "database.js").read_text()
     assert kept_message("src/analytics.js") in result.stderr
     assert PROPERTY_MARK in (project / "src" / "analytics.js").read_text()
+
+
+def test_an_update_with_nothing_to_do_says_so_in_one_line(releases, tmp_path):
+    project = generate(releases, tmp_path / "app", NEXT)
+    result = update(project)
+    summary = [line for line in result.stderr.splitlines() if "Nothing to update" in line]
+    assert summary == [f'Nothing to update: "posthog-node-app" already has everything template {NEXT} brings.']
+    assert "<<<<<<<" not in result.stderr and "npm install" not in result.stderr
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_a_real_update_says_what_is_left_to_do(releases, tmp_path):
+    project = generate(releases, tmp_path / "app", PREVIOUS)
+    replace_once(project / "package.json", '"private": true,', '"private": true,\n  "license": "UNLICENSED",')
+    commit_all(project, "Our license")
+    result = update(project)
+    assert f'"posthog-node-app" is updated to template {NEXT}; nothing is committed yet' in result.stderr
+    assert "npm install" in result.stderr and "git add -A && git commit" in result.stderr
+    assert "Nothing to update" not in result.stderr
