@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
 
+/** 30 days: how long a token is valid when SESSION_TTL_SECONDS is unset. */
+export const DEFAULT_SESSION_TTL_SECONDS = 30 * 24 * 60 * 60;
+// Ten years: a token valid longer than that is one that never expires.
+const MAX_SESSION_TTL_SECONDS = 10 * 365 * 24 * 60 * 60;
+
 // Defaults chosen when the project was generated live in package.json "config",
 // so there is one place to change them and no generated constants in the code.
 const { config: defaults } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -11,6 +16,17 @@ function parsePort(value) {
     throw new Error(`PORT must be an integer from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+function parseSessionTtl(value) {
+  if (value === undefined || value.trim() === '') return DEFAULT_SESSION_TTL_SECONDS;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_SESSION_TTL_SECONDS) {
+    throw new Error(
+      `SESSION_TTL_SECONDS must be a whole number of seconds from 1 to ${MAX_SESSION_TTL_SECONDS}, got "${value}"`,
+    );
+  }
+  return seconds;
 }
 
 // posthog-node refuses a project token as secret key by throwing from its
@@ -70,6 +86,7 @@ export function loadConfig(env = process.env) {
     production: env.NODE_ENV === 'production',
     // Checked by src/database.js, which knows what its database accepts.
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    sessionTtlSeconds: parseSessionTtl(env.SESSION_TTL_SECONDS),
     posthog: {
       apiKey: env.POSTHOG_PROJECT_TOKEN?.trim() || env.POSTHOG_API_KEY?.trim() || '',
       host: parsePostHogHost(env.POSTHOG_HOST),

@@ -30,7 +30,7 @@ export async function start() {
   }
   let store;
   try {
-    store = await openStore(config.databaseUrl);
+    store = await openStore(config.databaseUrl, { sessionTtlSeconds: config.sessionTtlSeconds });
   } catch (error) {
     exitWith(`Database error: ${error.message}`);
   }

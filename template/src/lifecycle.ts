@@ -41,7 +41,7 @@ export async function start(): Promise<Runtime> {
   }
   let store: Store;
   try {
-    store = await openStore(config.databaseUrl);
+    store = await openStore(config.databaseUrl, { sessionTtlSeconds: config.sessionTtlSeconds });
   } catch (error) {
     exitWith(`Database error: ${(error as Error).message}`);
   }

@@ -26,6 +26,25 @@ export interface Todo {
 /** What createUser needs: the id is the store's to choose. */
 export type NewUser = Pick<User, 'email' | 'name' | 'passwordHash'>;
 
+/** How many failed logins an address may have within how long. */
+export interface LoginThrottle {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** An address's window of failed logins, as the database has it now. */
+export interface LoginFailures {
+  failures: number;
+  /** Seconds until the window closes, rounded up. */
+  retryAfterSeconds: number;
+}
+
+/** How the store is opened: what src/config.ts read from the environment. */
+export interface StoreOptions {
+  /** A token is valid this long after it was issued (as configured now, not when it was issued). */
+  sessionTtlSeconds?: number;
+}
+
 /** What updateTodo may change; a field left out keeps its value. */
 export type TodoChanges = Partial<Pick<Todo, 'title' | 'completed' | 'completedAt'>>;
 
@@ -36,9 +55,28 @@ export interface Store {
    * decides, so that of two simultaneous signups exactly one wins.
    */
   createUser(user: NewUser): Promise<User | undefined>;
-  /** Stores only the token's digest. */
+  /**
+   * Stores only the token's digest. Also removes a bounded batch of expired
+   * sessions, so the table holds no more than the sessions still valid and
+   * those that expired since the last login.
+   */
   saveSession(userId: string, token: string): Promise<void>;
+  /** The user of a token that is neither unknown, logged out nor expired; an expired one is removed. */
   findUserByToken(token: string | undefined): Promise<User | undefined>;
+  /** Ends one session (logout); false when it was already gone. */
+  deleteSession(token: string): Promise<boolean>;
+  /** The failed logins counted in an address's current window; undefined when there is no window open. */
+  loginFailures(email: string, policy: LoginThrottle): Promise<LoginFailures | undefined>;
+  /**
+   * Counts one failed login in one atomic statement, opening a new window when
+   * none is open. A window already at the limit is left as it is: `counted`
+   * is then false and the attempt is refused (simultaneous failures race for
+   * the last places, and the database decides). Also removes a bounded batch
+   * of closed windows.
+   */
+  recordLoginFailure(email: string, policy: LoginThrottle): Promise<LoginFailures & { counted: boolean }>;
+  /** A successful login forgets the address's failures. */
+  clearLoginFailures(email: string): Promise<void>;
   /** Oldest first. */
   listTodos(userId: string): Promise<Todo[]>;
   countTodos(userId: string): Promise<number>;

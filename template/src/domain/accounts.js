@@ -3,6 +3,21 @@ import { publicUser } from '../data/store.js';
 import { HttpError } from './errors.js';
 import { parseLogin, parseSignup } from './validation.js';
 
+/**
+ * Failed logins allowed per email address within a window that opens at the
+ * first of them. At the limit, every login for the address gets a 429 until
+ * the window closes, even with the right password: guessing a password is
+ * then 10 tries per 15 minutes, whatever the number of servers.
+ */
+export const LOGIN_THROTTLE = { limit: 10, windowSeconds: 15 * 60 };
+
+function tooManyFailedLogins(retryAfterSeconds) {
+  const seconds = Math.min(LOGIN_THROTTLE.windowSeconds, Math.max(1, retryAfterSeconds));
+  return new HttpError(429, `Too many failed logins for this email address: try again in ${seconds} seconds`, {
+    headers: { 'Retry-After': String(seconds) },
+  });
+}
+
 export function createAccounts({ store, events }) {
   async function startSession(user) {
     const token = createToken();
@@ -24,12 +39,31 @@ export function createAccounts({ store, events }) {
 
     async login(body, anonymousId) {
       const { email, password } = parseLogin(body);
+      // A locked address is refused before any scrypt work, and before the
+      // account is looked up: the answer is the same whether or not it exists.
+      const recent = await store.loginFailures(email, LOGIN_THROTTLE);
+      if (recent && recent.failures >= LOGIN_THROTTLE.limit) throw tooManyFailedLogins(recent.retryAfterSeconds);
       const user = await store.findUserByEmail(email);
       // An unknown email is checked against a decoy hash: it costs the same time.
-      if (!(await verifyPassword(password, user?.passwordHash))) throw new HttpError(401, 'Wrong email or password');
+      if (!(await verifyPassword(password, user?.passwordHash))) {
+        const failure = await store.recordLoginFailure(email, LOGIN_THROTTLE);
+        // Simultaneous failures filled the window while this one was hashing.
+        if (!failure.counted) throw tooManyFailedLogins(failure.retryAfterSeconds);
+        throw new HttpError(401, 'Wrong email or password');
+      }
+      await store.clearLoginFailures(email);
       // verifyPassword is only true against a stored hash: the user exists.
       events.userLoggedIn(user, anonymousId);
       return startSession(user);
+    },
+
+    async logout({ user, token }) {
+      // deleteSession is false when the session ended since the caller was
+      // resolved (a logout at the same time, on this instance or another).
+      if (!user || !token || !(await store.deleteSession(token))) {
+        throw new HttpError(401, 'Missing or invalid bearer token');
+      }
+      events.userLoggedOut(user);
     },
   };
 }

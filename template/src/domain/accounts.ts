@@ -1,5 +1,6 @@
 import { createToken, hashPassword, verifyPassword } from '../auth.ts';
-import { publicUser, type PublicUser, type Store, type User } from '../data/store.ts';
+import { publicUser, type LoginThrottle, type PublicUser, type Store, type User } from '../data/store.ts';
+import type { Caller } from './caller.ts';
 import { HttpError } from './errors.ts';
 import type { Events } from './events.ts';
 import { parseLogin, parseSignup } from './validation.ts';
@@ -15,6 +16,23 @@ export interface Accounts {
   signup(body: unknown, anonymousId: string | undefined): Promise<Session>;
   /** A new session for the right email and password; identifies the user as signup does. */
   login(body: unknown, anonymousId: string | undefined): Promise<Session>;
+  /** Ends the session of the caller's token; the user's other sessions go on. */
+  logout(caller: Pick<Caller, 'user' | 'token'>): Promise<void>;
+}
+
+/**
+ * Failed logins allowed per email address within a window that opens at the
+ * first of them. At the limit, every login for the address gets a 429 until
+ * the window closes, even with the right password: guessing a password is
+ * then 10 tries per 15 minutes, whatever the number of servers.
+ */
+export const LOGIN_THROTTLE: LoginThrottle = { limit: 10, windowSeconds: 15 * 60 };
+
+function tooManyFailedLogins(retryAfterSeconds: number): HttpError {
+  const seconds = Math.min(LOGIN_THROTTLE.windowSeconds, Math.max(1, retryAfterSeconds));
+  return new HttpError(429, `Too many failed logins for this email address: try again in ${seconds} seconds`, {
+    headers: { 'Retry-After': String(seconds) },
+  });
 }
 
 export function createAccounts({ store, events }: { store: Store; events: Events }): Accounts {
@@ -38,12 +56,31 @@ export function createAccounts({ store, events }: { store: Store; events: Events
 
     async login(body, anonymousId) {
       const { email, password } = parseLogin(body);
+      // A locked address is refused before any scrypt work, and before the
+      // account is looked up: the answer is the same whether or not it exists.
+      const recent = await store.loginFailures(email, LOGIN_THROTTLE);
+      if (recent && recent.failures >= LOGIN_THROTTLE.limit) throw tooManyFailedLogins(recent.retryAfterSeconds);
       const user = await store.findUserByEmail(email);
       // An unknown email is checked against a decoy hash: it costs the same time.
-      if (!(await verifyPassword(password, user?.passwordHash))) throw new HttpError(401, 'Wrong email or password');
+      if (!(await verifyPassword(password, user?.passwordHash))) {
+        const failure = await store.recordLoginFailure(email, LOGIN_THROTTLE);
+        // Simultaneous failures filled the window while this one was hashing.
+        if (!failure.counted) throw tooManyFailedLogins(failure.retryAfterSeconds);
+        throw new HttpError(401, 'Wrong email or password');
+      }
+      await store.clearLoginFailures(email);
       // verifyPassword is only true against a stored hash: the user exists.
       events.userLoggedIn(user!, anonymousId);
       return startSession(user!);
+    },
+
+    async logout({ user, token }) {
+      // deleteSession is false when the session ended since the caller was
+      // resolved (a logout at the same time, on this instance or another).
+      if (!user || !token || !(await store.deleteSession(token))) {
+        throw new HttpError(401, 'Missing or invalid bearer token');
+      }
+      events.userLoggedOut(user);
     },
   };
 }

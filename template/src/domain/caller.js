@@ -44,6 +44,7 @@ export function anonymousCaller({ headers, method, url }) {
   if (userAgent) properties.$user_agent = userAgent;
   return {
     user: undefined,
+    token: undefined,
     anonymousId,
     distinctId: anonymousId,
     sessionId: sanitizeHeaderValue(headers['x-posthog-session-id']),
@@ -61,7 +62,10 @@ export async function resolveCaller(store, request) {
   const token = bearerToken(request.headers.authorization);
   if (!token) return caller;
   caller.user = await store.findUserByToken(token);
-  if (caller.user) caller.distinctId = caller.user.id;
+  if (caller.user) {
+    caller.token = token;
+    caller.distinctId = caller.user.id;
+  }
   return caller;
 }
 

@@ -9,6 +9,8 @@ import type { Store, User } from '../data/store.ts';
 export interface Caller {
   /** The user whose bearer token the request carried, if it was valid. */
   user: User | undefined;
+  /** That valid bearer token: the session logout ends. Never sent to PostHog. */
+  token: string | undefined;
   /** The browser's distinct id (X-POSTHOG-DISTINCT-ID), if it sent one. */
   anonymousId: string | undefined;
   /** The user's id when known, else the anonymous id. */
@@ -81,6 +83,7 @@ export function anonymousCaller({ headers, method, url }: RequestHead): Caller {
   if (userAgent) properties.$user_agent = userAgent;
   return {
     user: undefined,
+    token: undefined,
     anonymousId,
     distinctId: anonymousId,
     sessionId: sanitizeHeaderValue(headers['x-posthog-session-id']),
@@ -98,7 +101,10 @@ export async function resolveCaller(store: Store, request: RequestHead): Promise
   const token = bearerToken(request.headers.authorization);
   if (!token) return caller;
   caller.user = await store.findUserByToken(token);
-  if (caller.user) caller.distinctId = caller.user.id;
+  if (caller.user) {
+    caller.token = token;
+    caller.distinctId = caller.user.id;
+  }
   return caller;
 }
 

@@ -1,11 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 
-/** A client's mistake, answered with its own 4xx status and message. */
+/** A client's mistake, answered with its own 4xx status and message (and headers, such as Retry-After). */
 export class HttpError extends Error {
-  constructor(status, message) {
+  constructor(status, message, { headers } = {}) {
     super(message);
     this.name = 'HttpError';
     this.status = status;
+    this.headers = headers;
   }
 }
 
@@ -55,7 +56,9 @@ export function isServerError(error) {
 export function errorReply(error, { production }) {
   const status = clientStatusOf(error);
   if (status !== undefined) {
-    if (error instanceof HttpError) return { status, body: { error: error.message } };
+    if (error instanceof HttpError) {
+      return { status, ...(error.headers ? { headers: error.headers } : {}), body: { error: error.message } };
+    }
     const { type, code, message } = error;
     const invalidJson = status === 400 && INVALID_JSON.test(`${type} ${code} ${message}`);
     return {

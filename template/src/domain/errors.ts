@@ -1,14 +1,16 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** A client's mistake, answered with its own 4xx status and message. */
+/** A client's mistake, answered with its own 4xx status and message (and headers, such as Retry-After). */
 export class HttpError extends Error {
   declare status: number;
+  declare headers: Record<string, string> | undefined;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, { headers }: { headers?: Record<string, string> } = {}) {
     super(message);
     this.name = 'HttpError';
     this.status = status;
+    this.headers = headers;
   }
 }
 
@@ -23,9 +25,11 @@ export class ServiceUnavailableError extends Error {
   }
 }
 
-/** The status and JSON body an error is answered with. */
+/** The status, headers and JSON body an error is answered with. */
 export interface ErrorReply {
   status: number;
+  /** Headers the answer must carry (a 429's Retry-After); none for most errors. */
+  headers?: Record<string, string>;
   body: { error: string; stack?: string };
 }
 
@@ -74,7 +78,9 @@ export function isServerError(error: unknown): boolean {
 export function errorReply(error: unknown, { production }: { production: boolean }): ErrorReply {
   const status = clientStatusOf(error);
   if (status !== undefined) {
-    if (error instanceof HttpError) return { status, body: { error: error.message } };
+    if (error instanceof HttpError) {
+      return { status, ...(error.headers ? { headers: error.headers } : {}), body: { error: error.message } };
+    }
     const { type, code, message } = error as Thrown;
     const invalidJson = status === 400 && INVALID_JSON.test(`${type} ${code} ${message}`);
     return {

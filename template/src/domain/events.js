@@ -35,6 +35,10 @@ export function createEvents(posthog) {
       capture(user, 'user_logged_in', { login_method: 'email' });
     },
 
+    userLoggedOut(user) {
+      capture(user, 'user_logged_out', {});
+    },
+
     todoAdded(user, todo, totalTodos) {
       capture(user, 'todo_added', {
         todo_id: todo.id,

@@ -12,6 +12,7 @@ export interface DetailedAnalytics {
 export interface Events {
   userSignedUp(user: User, anonymousId: string | undefined): void;
   userLoggedIn(user: User, anonymousId: string | undefined): void;
+  userLoggedOut(user: User): void;
   todoAdded(user: User, todo: Todo, totalTodos: number): void;
   todoUpdated(user: User, todo: Todo, fieldsChanged: string[]): void;
   todoCompleted(user: User, todo: Todo): void;
@@ -53,6 +54,10 @@ export function createEvents(posthog: PostHog): Events {
     userLoggedIn(user, anonymousId) {
       identify(user, anonymousId);
       capture(user, 'user_logged_in', { login_method: 'email' });
+    },
+
+    userLoggedOut(user) {
+      capture(user, 'user_logged_out', {});
     },
 
     todoAdded(user, todo, totalTodos) {
