@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { publicUser } from '../../data/store.js';
 import { requireUser } from '../caller.js';
 
-/** Signup, login and the signed-in user, under /api. */
+/** Signup, login, logout and the signed-in user, under /api. */
 export function accountsRouter({ accounts }) {
   const router = Router();
 
@@ -12,6 +12,11 @@ export function accountsRouter({ accounts }) {
 
   router.post('/auth/login', async (req, res) => {
     res.json(await accounts.login(req.body, req.caller?.anonymousId));
+  });
+
+  router.post('/auth/logout', requireUser, async (req, res) => {
+    await accounts.logout(req.caller);
+    res.status(204).end();
   });
 
   router.get('/me', requireUser, (req, res) => {

@@ -3,7 +3,7 @@ import type { Services } from '../../domain/services.ts';
 import { publicUser } from '../../data/store.ts';
 import { requireUser } from '../caller.ts';
 
-/** Signup, login and the signed-in user, under /api. */
+/** Signup, login, logout and the signed-in user, under /api. */
 export function accountsRouter({ accounts }: Services): Router {
   const router = Router();
 
@@ -13,6 +13,11 @@ export function accountsRouter({ accounts }: Services): Router {
 
   router.post('/auth/login', async (req, res) => {
     res.json(await accounts.login(req.body, req.caller?.anonymousId));
+  });
+
+  router.post('/auth/logout', requireUser, async (req, res) => {
+    await accounts.logout(req.caller!);
+    res.status(204).end();
   });
 
   router.get('/me', requireUser, (req, res) => {

@@ -35,13 +35,14 @@ export default fp(
     // (HttpError) or from Fastify (its JSON parser, bodyLimit, a route schema),
     // keeps its 4xx; anything else is the server's fault, sent to PostHog once.
     fastify.setErrorHandler((error, request, reply) => {
-      const { status, body } = errorReply(error, { production });
+      const { status, headers, body } = errorReply(error, { production });
       if (isServerError(error)) {
         console.error(error);
         const caller =
           request.caller ?? anonymousCaller({ headers: request.headers, method: request.method, url: request.url });
         posthog.captureException(error, caller.distinctId, exceptionProperties(caller, status));
       }
+      if (headers) reply.headers(headers);
       return reply.code(status).send(body);
     });
   },

@@ -12,7 +12,7 @@ const loginBody = {
   properties: { email: { type: 'string' }, password: { type: 'string' } },
 };
 
-/** Signup, login and the signed-in user, under /api. */
+/** Signup, login, logout and the signed-in user, under /api. */
 const accounts = async (fastify) => {
   const { accounts } = fastify.services;
 
@@ -22,6 +22,11 @@ const accounts = async (fastify) => {
 
   fastify.post('/auth/login', { schema: { body: loginBody } }, async (request) => {
     return accounts.login(request.body, request.caller?.anonymousId);
+  });
+
+  fastify.post('/auth/logout', { onRequest: requireUser }, async (request, reply) => {
+    await accounts.logout(request.caller);
+    return reply.code(204).send();
   });
 
   fastify.get('/me', { onRequest: requireUser }, async (request) => {

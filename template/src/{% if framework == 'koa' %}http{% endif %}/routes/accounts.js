@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { publicUser } from '../../data/store.js';
 import { requireUser } from '../caller.js';
 
-/** Signup, login and the signed-in user, under /api. */
+/** Signup, login, logout and the signed-in user, under /api. */
 export function accountsRouter({ accounts }) {
   const router = new Router({ prefix: '/api' });
 
@@ -13,6 +13,11 @@ export function accountsRouter({ accounts }) {
 
   router.post('/auth/login', async (ctx) => {
     ctx.body = await accounts.login(ctx.request.body, ctx.state.caller?.anonymousId);
+  });
+
+  router.post('/auth/logout', requireUser, async (ctx) => {
+    await accounts.logout(ctx.state.caller);
+    ctx.status = 204;
   });
 
   router.get('/me', requireUser, (ctx) => {

@@ -3,7 +3,7 @@ import { publicUser } from '../../data/store.ts';
 import type { Services } from '../../domain/services.ts';
 import { requireUser, type State } from '../caller.ts';
 
-/** Signup, login and the signed-in user, under /api. */
+/** Signup, login, logout and the signed-in user, under /api. */
 export function accountsRouter({ accounts }: Services): Router<State> {
   const router = new Router<State>({ prefix: '/api' });
 
@@ -14,6 +14,11 @@ export function accountsRouter({ accounts }: Services): Router<State> {
 
   router.post('/auth/login', async (ctx) => {
     ctx.body = await accounts.login(ctx.request.body, ctx.state.caller?.anonymousId);
+  });
+
+  router.post('/auth/logout', requireUser, async (ctx) => {
+    await accounts.logout(ctx.state.caller!);
+    ctx.status = 204;
   });
 
   router.get('/me', requireUser, (ctx) => {
