@@ -285,8 +285,12 @@ def test_browser_and_server_share_person_and_session(render, npm_env, browser, f
             SCREENSHOT.parent.mkdir(exist_ok=True)
             shutil.copyfile(shot, SCREENSHOT)
 
-        # Logging out starts a new anonymous visitor; logging in merges that one too.
-        page.click("#logout")
+        # Logging out ends the session on the server first, still as the user in the
+        # first session, then starts a new anonymous visitor; logging in merges that one too.
+        with page.expect_response(re.compile(r"/api/auth/logout$")) as logged_out:
+            page.click("#logout")
+        assert logged_out.value.status == 204
+        assert_tracing_headers(logged_out.value, user_id, session_id)
         wait_visible(page, "#auth")
         second_anonymous_id, second_session_id = posthog_ids(page)
         assert second_anonymous_id not in (anonymous_id, user_id)
@@ -316,7 +320,7 @@ def test_browser_and_server_share_person_and_session(render, npm_env, browser, f
     names = sorted(e["event"] for e in server_events)
     assert names == sorted([
         "$identify", "user_signed_up", "todo_added", "todo_added", "todo_added",
-        "todo_completed", "stats_viewed", "$identify", "user_logged_in",
+        "todo_completed", "stats_viewed", "user_logged_out", "$identify", "user_logged_in",
     ]), names
     identifies = [e for e in server_events if e["event"] == "$identify"]
     assert sorted(props(e)["$anon_distinct_id"] for e in identifies) == sorted([anonymous_id, second_anonymous_id])

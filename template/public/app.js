@@ -78,11 +78,24 @@ function startSession({ user, token }) {
   return showTodos(user);
 }
 
-function logOut() {
+/** Forgets the token here, after a logout or once the server no longer takes it. */
+function endSession() {
   sessionStorage.removeItem(SESSION_TOKEN_KEY);
   // A new anonymous id and session, so the next person on this browser starts fresh.
   posthog?.reset();
   showAuth();
+}
+
+/** The server ends the session first (the token stops working everywhere), then the page does. */
+async function logOut() {
+  try {
+    await api('POST', '/api/auth/logout');
+  } catch (error) {
+    // An expired token has no session left to end.
+    if (error.status !== 401) throw error;
+  } finally {
+    endSession();
+  }
 }
 
 // --- Page --------------------------------------------------------------------
@@ -203,7 +216,7 @@ async function run(action) {
     await action();
   } catch (error) {
     if (error.status === 401 && sessionStorage.getItem(SESSION_TOKEN_KEY)) {
-      logOut();
+      endSession();
     }
     showError(error);
   } finally {
@@ -255,7 +268,7 @@ $('#stats-button').addEventListener('click', () => run(async () => {
   $('#stats').textContent = `${stats.total} todos: ${stats.completed} done, ${stats.open} open${detail}`;
 }));
 
-$('#logout').addEventListener('click', logOut);
+$('#logout').addEventListener('click', () => run(logOut));
 
 // A token from earlier in this tab: pick up where the user left off.
 if (sessionStorage.getItem(SESSION_TOKEN_KEY)) {
