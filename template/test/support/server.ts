@@ -50,7 +50,7 @@ const READY_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 15_000;
 
 // Settings the developer's shell or .env might carry must not leak into a test server.
-const INHERITED_SETTING = /^(POSTHOG_|PORT$|HOST$|NODE_ENV$|NODE_TEST_CONTEXT$|DATABASE_URL$)/;
+const INHERITED_SETTING = /^(POSTHOG_|PORT$|HOST$|NODE_ENV$|NODE_TEST_CONTEXT$|DATABASE_URL$|SESSION_TTL_SECONDS$)/;
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
