@@ -123,7 +123,7 @@ describe('logout', { concurrency: true }, () => {
 
 describe('expiry', { concurrency: true }, () => {
   it('a token stops working SESSION_TTL_SECONDS after it was issued, on every instance, and leaves the database', async () => {
-    const ttl = 3;
+    const ttl = 5;
     await withInstances(
       2,
       async ([a, b], url) => {
@@ -151,14 +151,15 @@ describe('expiry', { concurrency: true }, () => {
   });
 
   it('each new session sweeps expired ones, so the table does not grow', async () => {
-    const ttl = 1;
+    const ttl = 5;
     await withInstances(
       1,
       async ([api], url) => {
         const account = await api.signup();
-        for (let i = 0; i < 4; i += 1) await api.login(account);
+        await Promise.all(repeat(account, 4).map((credentials) => api.login(credentials)));
+        const issuedBy = Date.now();
         assert.equal(await countRows(url, 'sessions'), 5);
-        await sleep(ttl * 1000 + 250);
+        await sleep(issuedBy + ttl * 1000 + 250 - Date.now());
         // Never presented again, these five are swept by the next login.
         await api.login(account);
         assert.equal(await countRows(url, 'sessions'), 1);
@@ -306,15 +307,15 @@ describe('failed logins', { concurrency: true }, () => {
   it('a 429 neither counts nor extends the window, which closes 15 minutes after its first failure', async () => {
     await withInstances(1, async ([api], url) => {
       const account = await api.signup();
-      // Ten failures, the first of them 14 minutes 56 seconds ago.
-      const windowEnd = Date.now() + 4000;
+      // Ten failures, the first of them 14 minutes 54 seconds ago.
+      const windowEnd = Date.now() + 6000;
       await setLoginFailures(url, {
         email: account.email,
         failures: LIMIT,
         windowStartedAt: new Date(windowEnd - WINDOW_SECONDS * 1000),
       });
-      assertThrottled(await login(api, account.email, uniquePassword()), { atMost: 4 });
-      assertThrottled(await login(api, account.email, account.password), { atMost: 4 });
+      assertThrottled(await login(api, account.email, uniquePassword()), { atMost: 6 });
+      assertThrottled(await login(api, account.email, account.password), { atMost: 6 });
       await sleep(windowEnd + 250 - Date.now());
 
       const res = await login(api, account.email, account.password);
