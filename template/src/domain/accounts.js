@@ -39,11 +39,14 @@ export function createAccounts({ store, events }) {
 
     async login(body, anonymousId) {
       const { email, password } = parseLogin(body);
-      // A locked address is refused before any scrypt work, and before the
-      // account is looked up: the answer is the same whether or not it exists.
-      const recent = await store.loginFailures(email, LOGIN_THROTTLE);
+      // Both reads at once, so the throttle adds no wait. A locked address is
+      // refused before any scrypt work, with the same answer whether or not it
+      // has an account.
+      const [recent, user] = await Promise.all([
+        store.loginFailures(email, LOGIN_THROTTLE),
+        store.findUserByEmail(email),
+      ]);
       if (recent && recent.failures >= LOGIN_THROTTLE.limit) throw tooManyFailedLogins(recent.retryAfterSeconds);
-      const user = await store.findUserByEmail(email);
       // An unknown email is checked against a decoy hash: it costs the same time.
       if (!(await verifyPassword(password, user?.passwordHash))) {
         const failure = await store.recordLoginFailure(email, LOGIN_THROTTLE);
@@ -51,10 +54,10 @@ export function createAccounts({ store, events }) {
         if (!failure.counted) throw tooManyFailedLogins(failure.retryAfterSeconds);
         throw new HttpError(401, 'Wrong email or password');
       }
-      await store.clearLoginFailures(email);
       // verifyPassword is only true against a stored hash: the user exists.
       events.userLoggedIn(user, anonymousId);
-      return startSession(user);
+      const [session] = await Promise.all([startSession(user), store.clearLoginFailures(email)]);
+      return session;
     },
 
     async logout({ user, token }) {
