@@ -433,3 +433,81 @@ describe('request properties of odd targets', () => {
     }
   });
 });
+
+describe('sessions that end, on every framework', () => {
+  const logout = (token: string, extra: Partial<RawRequest> = {}) =>
+    rawRequest(api.SERVER_URL, {
+      method: 'POST',
+      path: '/api/auth/logout',
+      ...extra,
+      headers: [...(extra.headers ?? []), ['Authorization', `Bearer ${token}`]],
+    });
+  const me = (token: string) => api.request('GET', '/api/auth/me', { token });
+
+  it('ends exactly the token logout is sent with, however the empty request is written', async () => {
+    const account = await api.signup();
+    const other = await api.login(account);
+    // Bodies a client may send with a logout. An empty body that says it is
+    // JSON is the parser's to accept or to refuse as a client's mistake.
+    const ways: [string, Partial<RawRequest>, readonly number[]][] = [
+      ['no body, no Content-Type', {}, [204]],
+      ['an empty JSON object', { headers: [JSON_TYPE], body: '{}' }, [204]],
+      ['a JSON body it does not read', { headers: [JSON_TYPE], body: '{"all":true}' }, [204]],
+      ['an empty body that says it is JSON', { headers: [JSON_TYPE], body: '' }, [204, 400]],
+    ];
+    for (const [way, extra, allowed] of ways) {
+      const { token } = await api.login(account);
+      const res = await logout(token, extra);
+      assert.ok(allowed.includes(res.status), `${way}: ${res.status} ${res.body?.toString('utf8')}`);
+      if (res.status === 204) {
+        assert.equal(res.body?.length ?? 0, 0, `${way}: a 204 has no body`);
+        assert.equal((await me(token)).status, 401, `${way}: the token still works after its logout`);
+        assert.equal((await logout(token)).status, 401, `${way}: a second logout with the ended token`);
+      } else {
+        assert.ok(/"error":"/.test(res.body?.toString('utf8') ?? ''), `${way}: ${res.body?.toString('utf8')}`);
+        assert.equal((await me(token)).status, 200, `${way}: a refused logout ends nothing`);
+      }
+    }
+    // The user's other sessions are untouched.
+    assert.equal((await me(account.token)).status, 200);
+    assert.equal((await me(other.token)).status, 200);
+    for (const token of ['', 'not-a-token', `${account.token}x`]) {
+      const res = await api.request<ErrorBody>('POST', '/api/auth/logout', { token });
+      assert.equal(res.status, 401, `logout with ${JSON.stringify(token)}`);
+      assert.equal(typeof res.body.error, 'string');
+    }
+  });
+
+  it('throttles failed logins per address alike, known or not, and says when to come back', async () => {
+    const known = await api.signup();
+    const unknown = api.uniqueEmail();
+    const attempt = (email: string, password: string) =>
+      api.request<AuthBody & ErrorBody>('POST', '/api/auth/login', { json: { email, password } });
+    for (const email of [known.email, unknown]) {
+      for (let i = 0; i < 10; i += 1) {
+        const res = await attempt(email, `wrong-${i}-${api.uniquePassword()}`);
+        assert.equal(res.status, 401, `failure ${i + 1} for ${email}: ${res.status} ${res.text}`);
+      }
+    }
+    const answers = await Promise.all([attempt(known.email, known.password), attempt(unknown, api.uniquePassword())]);
+    // A 429 says nothing about whether the account exists: same status, body and header.
+    for (const res of answers) {
+      assert.equal(res.status, 429, res.text);
+      assert.ok(typeof res.body.error === 'string' && res.body.error.length > 0, res.text);
+      const retryAfter = res.headers.get('retry-after') ?? '';
+      assert.match(retryAfter, /^\d+$/, 'Retry-After in whole seconds');
+      assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 900, `Retry-After: ${retryAfter}`);
+    }
+    assert.equal(answers[0].text, answers[1].text);
+    // Other addresses, signups and valid tokens are not affected.
+    assert.equal((await attempt(api.uniqueEmail(), 'whatever-password')).status, 401);
+    const fresh = await api.signup();
+    assert.equal((await attempt(fresh.email, fresh.password)).status, 200);
+    assert.equal((await me(known.token)).status, 200);
+
+    // The 429 captured nothing for the user: no user_logged_in after the signup's.
+    const events = await settledEvents(known.token);
+    const logins = events.filter((event) => event.event === 'user_logged_in' && event.distinct_id === known.user.id);
+    assert.deepEqual(logins, [], 'a throttled login with the right password logged the user in');
+  });
+});
