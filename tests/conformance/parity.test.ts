@@ -442,7 +442,7 @@ describe('sessions that end, on every framework', () => {
       ...extra,
       headers: [...(extra.headers ?? []), ['Authorization', `Bearer ${token}`]],
     });
-  const me = (token: string) => api.request('GET', '/api/auth/me', { token });
+  const me = (token: string) => api.request('GET', '/api/me', { token });
 
   it('ends exactly the token logout is sent with, however the empty request is written', async () => {
     const account = await api.signup();
@@ -498,7 +498,9 @@ describe('sessions that end, on every framework', () => {
       assert.match(retryAfter, /^\d+$/, 'Retry-After in whole seconds');
       assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 900, `Retry-After: ${retryAfter}`);
     }
-    assert.equal(answers[0].text, answers[1].text);
+    // The same words either way; only the seconds left may differ (the two windows began apart).
+    const words = (text: string) => text.replace(/\d+/g, 'N');
+    assert.equal(words(answers[0].text), words(answers[1].text));
     // Other addresses, signups and valid tokens are not affected.
     assert.equal((await attempt(api.uniqueEmail(), 'whatever-password')).status, 401);
     const fresh = await api.signup();
