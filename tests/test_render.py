@@ -200,11 +200,12 @@ def test_each_answer_picks_whole_files(render, framework, language, database):
     assert ("typecheck" in pkg["scripts"]) == (language == "typescript")
     assert ("typescript" in pkg.get("devDependencies", {})) == (language == "typescript")
     assert ("pg" in pkg["dependencies"]) == (database == "postgres")
-    assert (project / "compose.yaml").exists() == (database == "postgres")
-    assert (project / "Dockerfile").exists() == (database == "postgres")
-    if database == "postgres":
-        assert f"src/server.{ext}" in (project / "Dockerfile").read_text()
-    else:
+    # Either database ships an image and a compose file (tests/test_shipping.py).
+    for shipped in ("compose.yaml", "Dockerfile", ".dockerignore", ".github/workflows/ci.yml",
+                    ".github/workflows/template-update.yml", ".github/dependabot.yml"):
+        assert (project / shipped).is_file(), shipped
+    assert f"src/server.{ext}" in (project / "Dockerfile").read_text()
+    if database == "sqlite":
         # The SQLite file's folder at the root, not src/data/ (the store's sources).
         assert "/data/" in (project / ".gitignore").read_text().splitlines()
         assert "data" not in git(project, "check-ignore", "-v", "src/data/store." + ext, check=False)
