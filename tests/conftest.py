@@ -10,8 +10,9 @@ import pytest
 from helpers import ROOT, snapshot_template
 from node_runtime import DEFAULT_LINE, is_supported, node_bin, node_version
 
-# A throwaway PostgreSQL server for the projects that answer database=postgres.
-pytest_plugins = ["postgres"]
+# A throwaway PostgreSQL server for the projects that answer database=postgres,
+# and the conformance suite run against generated projects.
+pytest_plugins = ["postgres", "conformance"]
 
 
 def npm_cache_dir() -> Path:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import queue
+import shlex
 import shutil
+import signal
 import subprocess
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +21,9 @@ TEST_GIT_IDENTITY = ("-c", "user.name=Template Tests", "-c", "user.email=tests@e
 
 # Directories that are never part of a generated project's own content.
 NOT_PROJECT_CONTENT = {".git", "node_modules"}
+
+# How long a generated project's server (or capture sink) may take to listen, or to exit.
+START_TIMEOUT = 30
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
@@ -86,3 +93,65 @@ def copier_error(result) -> str:
     """The message of a failed pytest-copie Result."""
     assert result.exit_code != 0, f"expected a refusal, got a project at {result.project_dir}"
     return str(result.exception)
+
+
+class Server:
+    """A server of a generated project: one of its npm scripts (`npm start`
+    unless `script` names another, with `args` after it), its command run
+    directly so that signals reach node, on a free port of 127.0.0.1 (PORT=0).
+    Its output is read line by line; with `stdout` (an open file) its stdout
+    goes there and only its stderr is read."""
+
+    def __init__(self, project, env, script="start", args=(), stdout=None):
+        command = [*shlex.split(package_json(project)["scripts"][script]), *args]
+        self.process = subprocess.Popen(
+            command, cwd=project, env={**env, "PORT": "0", "HOST": "127.0.0.1"},
+            stdout=stdout or subprocess.PIPE,
+            stderr=subprocess.PIPE if stdout else subprocess.STDOUT, text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.output: list[str] = []
+        self._reader = threading.Thread(
+            target=self._pump, args=(self.process.stderr if stdout else self.process.stdout,), daemon=True,
+        )
+        self._reader.start()
+
+    def _pump(self, stream):
+        for line in stream:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, text, timeout=START_TIMEOUT):
+        """The next output line containing `text` (the lines up to it join `output`)."""
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no {text!r} within {timeout}s:\n{''.join(self.output)}")
+            if line is None:
+                raise AssertionError(f"server exited before {text!r}:\n{''.join(self.output)}")
+            self.output.append(line)
+            if text in line:
+                return line
+
+    def url(self):
+        """The base URL of its "listening on http://..." line."""
+        line = self.wait_for("listening on http://")
+        return line.split("listening on ", 1)[1].split()[0].rstrip("/")
+
+    def stop(self, sig=signal.SIGTERM, timeout=START_TIMEOUT):
+        """Signals the process, waits for its exit code; then `output` holds all it printed."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self._reader.join(timeout=5)
+            while not self.lines.empty():
+                line = self.lines.get()
+                if line is not None:
+                    self.output.append(line)

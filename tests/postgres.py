@@ -1,11 +1,12 @@
 """A throwaway PostgreSQL server for the tests, from the Debian binaries.
 
-Registered from conftest.py (`pytest_plugins = ["postgres"]`). The `postgres_url`
-session fixture starts one cluster in a temporary directory on a free port and
-yields its admin URL (a superuser with a password, so that generated projects
-can test a wrong password). PostgreSQL refuses to run as root, so as root the
-server runs as the `postgres` user (`runuser`). Without the binaries the tests
-that need it are skipped, except in CI, where that is a failure.
+Registered from conftest.py (`pytest_plugins`). The `postgres_url` session
+fixture starts one cluster in a temporary directory on a free port and yields
+its admin URL (a superuser with a password, so that generated projects can test
+a wrong password); `postgres_database` gives a test an empty database of its own
+on it. PostgreSQL refuses to run as root, so as root the server runs as the
+`postgres` user (`runuser`). Without the binaries the tests that need it are
+skipped, except in CI, where that is a failure.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -114,3 +116,13 @@ def postgres_url():
             server.wait()
         log.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_database(postgres_url):
+    """The URL of a new, empty database on that server, dropped afterwards."""
+    psql = [str(_bin_dir() / "psql"), postgres_url, "-v", "ON_ERROR_STOP=1", "-q", "-c"]
+    name = f"test_{secrets.token_hex(8)}"
+    subprocess.run([*psql, f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+    yield f"{postgres_url.rsplit('/', 1)[0]}/{name}"
+    subprocess.run([*psql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True)

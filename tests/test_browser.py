@@ -198,7 +198,7 @@ def new_page(browser):
 
 # --- What the question generates (fast) --------------------------------------
 
-# src/frontend.js ships either way: it serves public/ when the project has one.
+# src/domain/page.js ships either way: it finds public/ when the project has one.
 FRONTEND_FILES = ["public/index.html", "public/app.js", "public/style.css", "test/frontend.test.js"]
 STATIC_HANDLERS = {"express": [], "fastify": ["@fastify/static"], "koa": ["koa-mount", "koa-static"]}
 
@@ -213,7 +213,8 @@ def test_frontend_by_default(render, framework):
     dependencies = package_json(project)["dependencies"]
     for name in ["posthog-js", *STATIC_HANDLERS[framework]]:
         assert name in dependencies, f"{name} missing from dependencies"
-    assert "api.staticRoots" in (project / "src" / "app.js").read_text()
+    # The framework's own static handler serves public/ (src/domain/page.js finds it).
+    assert any("page.publicDir" in path.read_text() for path in (project / "src").rglob("*.js"))
     assert "<title>posthog-node-app</title>" in (project / "public" / "index.html").read_text()
 
 
@@ -228,8 +229,8 @@ def test_no_frontend_generates_none_of_it(render, framework):
     pkg = package_json(project)
     assert "posthog-js" not in pkg["dependencies"]
     assert "allowScripts" not in pkg
-    # The adapter is the same file with or without the page: it serves the static
-    # roots the core hands it, none here (src/frontend.js finds no public/).
+    # The app is the same file with or without the page: it serves the page only
+    # when src/domain/page.js finds public/, which it does not here.
     assert (project / "src" / "app.js").read_text() == (
         render(framework=framework, project_name="with-page").project_dir / "src" / "app.js").read_text()
 

@@ -1,5 +1,7 @@
 """The full cycle a user goes through: generate, `npm install`, `npm test`
-(type-check included for TypeScript), `npm start`, on each supported Node line.
+(type-check included for TypeScript), `npm start`, on each supported Node line;
+and, once `npm test` passes, the template's conformance suite against the
+project's server (tests/conformance.py).
 
 Slow (it installs from the npm registry), and part of the default run. One npm
 cache is shared by every test and worker. The matrix (README, "Tests"): every
@@ -12,23 +14,19 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
-import shlex
 import shutil
-import signal
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 
 import pytest
 
-from helpers import FRAMEWORKS, package_json
+from helpers import FRAMEWORKS, Server, package_json
 from node_runtime import node_bin
+from readme_route import add_the_readme_route, feedback_event
 
 NPM_TIMEOUT = 900
-START_TIMEOUT = 30
 
 # (framework, language, Node line): each pair once, each line twice.
 CYCLE = [
@@ -90,51 +88,10 @@ def http(method, url):
         return error.code, json.loads(error.read() or b"null")
 
 
-class Server:
-    """The project's `npm start` command, run directly so signals reach node."""
-
-    def __init__(self, project, env):
-        command = shlex.split(package_json(project)["scripts"]["start"])
-        self.process = subprocess.Popen(
-            command, cwd=project, env={**env, "PORT": "0", "HOST": "127.0.0.1"},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            stdin=subprocess.DEVNULL,
-        )
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for line in self.process.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def wait_for(self, text, timeout=START_TIMEOUT):
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f"no {text!r} within {timeout}s:\n{''.join(self.output)}")
-            if line is None:
-                raise AssertionError(f"server exited before {text!r}:\n{''.join(self.output)}")
-            self.output.append(line)
-            if text in line:
-                return line
-
-    def stop(self, sig=signal.SIGTERM, timeout=START_TIMEOUT):
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("framework", "language", "line"), CYCLE, ids=lambda v: str(v))
-def test_generated_project_installs_tests_and_serves(render, npm_env, npm_cache, framework, language, line):
+def test_generated_project_installs_tests_and_serves(render, npm_env, npm_cache, conformance, tmp_path, framework,
+                                                    language, line):
     result = render(framework=framework, language=language, project_name=f"cycle-{framework}-{language}")
     assert result.exit_code == 0, result.exception
     project = result.project_dir
@@ -150,6 +107,7 @@ def test_generated_project_installs_tests_and_serves(render, npm_env, npm_cache,
         assert "tsc" in package_json(project)["scripts"]["test"]
         npm(project, env, "run", "typecheck")
     assert_tests_passed(npm(project, env, "test"))
+    conformance(project, env)
 
     server = Server(project, env)
     try:
@@ -168,10 +126,23 @@ def test_generated_project_installs_tests_and_serves(render, npm_env, npm_cache,
     assert sum("posthog" in entry.lower() for entry in startup) == 1, "".join(startup)
     assert not any("Warning" in entry for entry in server.output), "".join(server.output)
 
+    # The README's "Adding a route", done as it says: the new route's event
+    # carries the signed-in user and the browser's session, with no PostHog call
+    # of its own but the capture, and (in TypeScript) it type-checks.
+    add_the_readme_route(project)
+    if language == "typescript":
+        npm(project, env, "run", "typecheck")
+    account, event = feedback_event(project, env, tmp_path)
+    assert event["distinct_id"] == account["user"]["id"]
+    assert event["properties"]["$session_id"] == "session-reader"
+    assert event["properties"]["$request_path"] == "/api/feedback"
+    assert event["properties"]["message_length"] == len("Nice!")
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("framework", "language"), [(f, "javascript") for f in FRAMEWORKS] + [("express", "typescript")])
-def test_postgres_project_passes_its_own_tests(render, npm_env, npm_cache, postgres_url, framework, language):
+def test_postgres_project_passes_its_own_tests(render, npm_env, npm_cache, postgres_url, postgres_database, conformance,
+                                               framework, language):
     result = render(framework=framework, language=language, database="postgres",
                     project_name=f"pg-{framework}-{language}")
     assert result.exit_code == 0, result.exception
@@ -186,6 +157,7 @@ def test_postgres_project_passes_its_own_tests(render, npm_env, npm_cache, postg
     run = npm(project, {**npm_env, "TEST_DATABASE_URL": postgres_url}, "test")
     assert_tests_passed(run)
     assert "two processes" in run.stdout
+    conformance(project, npm_env, database_url=postgres_database)
 
 
 @pytest.mark.slow

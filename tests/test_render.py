@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import subprocess
 
 import pytest
 import yaml
@@ -220,3 +223,18 @@ def test_supported_node_lines_only(render):
     assert package_json(project)["engines"] == {"node": "^22.22.0 || ^24.0.0 || >=26.0.0"}
     assert (project / ".nvmrc").read_text().strip() in ("22", "24", "26")
     assert "engine-strict=true" in (project / ".npmrc").read_text()
+
+
+def test_npm_test_reads_env_like_npm_start(render):
+    """`npm test` (and its pretest) read .env as `npm start` does: a PostgreSQL
+    project's TEST_DATABASE_URL can live there. The pretest needs no install."""
+    project = render(database="postgres").project_dir
+    scripts = package_json(project)["scripts"]
+    assert "--env-file-if-exists=.env" in scripts["test"].split("&&")[-1]
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "DATABASE_URL")}
+    pretest = shlex.split(scripts["pretest"])
+    missing = subprocess.run(pretest, cwd=project, env=env, capture_output=True, text=True)
+    assert missing.returncode == 1 and "TEST_DATABASE_URL is not set (in .env or the shell)" in missing.stderr
+    (project / ".env").write_text("TEST_DATABASE_URL=postgres://app:app@localhost:5432/app\n")
+    found = subprocess.run(pretest, cwd=project, env=env, capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr

@@ -1,4 +1,7 @@
-import { gunzipSync } from 'node:zlib';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { PostHog, type EventMessage, type PostHogOptions } from 'posthog-node';
 import type { PostHogConfig } from './config.ts';
 
@@ -40,6 +43,61 @@ const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 const SDK_REQUEST_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 type Fetch = NonNullable<PostHogOptions['fetch']>;
+type FetchResponse = Awaited<ReturnType<Fetch>>;
+
+// Batches go out through node:http(s) rather than fetch(), compressed here
+// rather than by the SDK (disableCompression below): a server sends a batch
+// every 20 events or so, and per batch fetch's request, header and stream
+// objects cost far more CPU than a plain request, and the SDK's gzip a round
+// trip through the thread pool that costs more than compressing a typical
+// batch (a few kB) on the spot. A large backlog is still compressed off the
+// event loop.
+const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
+const SYNC_GZIP_MAX_BYTES = 64 * 1024;
+const gzipAsync = promisify(gzip);
+
+async function compressed(body: unknown): Promise<{ body: Buffer; encoding?: string }> {
+  if (typeof body !== 'string') return { body: Buffer.from(body as Uint8Array) };
+  return { body: body.length <= SYNC_GZIP_MAX_BYTES ? gzipSync(body) : await gzipAsync(body), encoding: 'gzip' };
+}
+
+/** One POST; resolves with the status once PostHog has answered, whatever its body. */
+function post(url: URL, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<FetchResponse> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const agent = agents[url.protocol as keyof typeof agents];
+  const options = { method: 'POST', agent, signal, headers: { ...headers, 'Content-Length': String(body.length) } };
+  return new Promise((resolve, reject) => {
+    const send = (retried: boolean) => {
+      const req = request(url, options, (res) => {
+        // The status is all a batch needs; drain the body so the connection is reused.
+        res.on('error', () => {}).resume();
+        resolve(answer(res.statusCode ?? 0, res.headers));
+      });
+      req.once('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive connection PostHog closed just as it was reused: send again at once (Node's advice).
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !retried && !signal.aborted) send(true);
+        else reject(signal.aborted ? signal.reason : error);
+      });
+      req.end(body);
+    };
+    send(false);
+  });
+}
+
+// What the SDK reads of an answer: the status, and Retry-After when it backs off.
+function answer(status: number, headers: IncomingHttpHeaders = {}): FetchResponse {
+  return {
+    status,
+    text: async () => '',
+    json: async () => ({}),
+    headers: {
+      get: (name) => {
+        const value = headers[name.toLowerCase()];
+        return Array.isArray(value) ? value.join(', ') : (value ?? null);
+      },
+    },
+  };
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
@@ -68,19 +126,17 @@ function deliverBatches(report: (problem: Problem) => void, delivery: Delivery):
       const signals = [AbortSignal.timeout(ATTEMPT_TIMEOUT_MS), ...(options.signal ? [options.signal] : [])];
       return fetch(url, { ...options, signal: AbortSignal.any(signals) } as RequestInit);
     }
+    const { body, encoding } = await compressed(options.body);
+    const headers = encoding ? { ...options.headers, 'Content-Encoding': encoding } : options.headers;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const response = await fetch(url, {
-          ...options,
-          signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
-        } as RequestInit);
+        const response = await post(new URL(url), headers, body, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS));
         // 413: the SDK halves the batch and sends it again.
-        if (response.ok || response.status === 413) return response;
-        await response.body?.cancel();
+        if ((response.status >= 200 && response.status < 300) || response.status === 413) return response;
         report({ status: response.status, response: { url } });
         if (response.status < 500 && response.status !== 408 && response.status !== 429) {
-          delivery.dropped += eventsIn(options.body);
-          return new Response('{}', { status: 200 });
+          delivery.dropped += eventsIn(body);
+          return answer(200);
         }
       } catch (error) {
         report({ name: 'PostHogFetchNetworkError', error: error as FailureCause });
@@ -210,6 +266,7 @@ export function createPostHog(
     // backlog in bigger batches costs far fewer requests per event.
     maxBatchSize: 1000,
     fetch: deliverBatches(report, counts),
+    disableCompression: true,
     requestTimeout: SDK_REQUEST_TIMEOUT_MS,
     before_send: (event) => addSessionToIdentify(event, posthog.getContext()),
     ...localEvaluationOptions(apiKey, secretKey, flagsPollIntervalMs),

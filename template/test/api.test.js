@@ -1,9 +1,9 @@
 // The HTTP API from the outside: statuses, response shapes and error bodies.
-// One server serves the whole file; every test uses its own users.
+// One app, in this process, serves the whole file; every test uses its own users.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertError, uniqueEmail, uniquePassword } from './support/client.js';
-import { startCaptureSink, startServer, stopCleanly } from './support/server.js';
+import { startApp, startCaptureSink } from './support/in-process.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const detailedUsers = new Set();
@@ -14,11 +14,11 @@ before(async () => {
   sink = await startCaptureSink({
     flags: (distinctId) => ({ 'detailed-analytics': detailedUsers.has(distinctId) }),
   });
-  api = await startServer({ sink });
+  api = await startApp({ sink });
 });
 
 after(async () => {
-  if (api) await stopCleanly(api);
+  await api?.stop();
   await sink?.close();
 });
 
@@ -400,11 +400,14 @@ describe('request bodies', () => {
 });
 
 describe('GET /debug/error', () => {
-  it('answers 500 {"error": "Internal Server Error"}', async () => {
+  it('answers 500 {"error": "Internal Server Error"} and logs the error once', async () => {
+    const logged = () => api.output.stderr.split('Error: Deliberate error from /debug/error').length - 1;
+    const before = logged();
     const res = await api.request('GET', '/debug/error');
     assert.equal(res.status, 500);
     assert.match(res.headers.get('content-type'), /application\/json/);
     assert.equal(res.body?.error, 'Internal Server Error');
+    assert.equal(logged(), before + 1, api.output.stderr);
   });
 
   it('leaves the server running', async () => {

@@ -1,5 +1,5 @@
 // The HTTP API from the outside: statuses, response shapes and error bodies.
-// One server serves the whole file; every test uses its own users.
+// One app, in this process, serves the whole file; every test uses its own users.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CaptureSink } from '../scripts/capture-sink.ts';
@@ -13,23 +13,23 @@ import type {
   TodoBody,
   TodoListBody,
 } from './support/client.ts';
-import { startCaptureSink, startServer, stopCleanly } from './support/server.ts';
-import type { TestServer } from './support/server.ts';
+import { startApp, startCaptureSink } from './support/in-process.ts';
+import type { TestApp } from './support/in-process.ts';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const detailedUsers = new Set<string>();
 let sink: CaptureSink;
-let api: TestServer;
+let api: TestApp;
 
 before(async () => {
   sink = await startCaptureSink({
     flags: (distinctId) => ({ 'detailed-analytics': detailedUsers.has(distinctId) }),
   });
-  api = await startServer({ sink });
+  api = await startApp({ sink });
 });
 
 after(async () => {
-  if (api) await stopCleanly(api);
+  await api?.stop();
   await sink?.close();
 });
 
@@ -415,11 +415,14 @@ describe('request bodies', () => {
 });
 
 describe('GET /debug/error', () => {
-  it('answers 500 {"error": "Internal Server Error"}', async () => {
+  it('answers 500 {"error": "Internal Server Error"} and logs the error once', async () => {
+    const logged = () => api.output.stderr.split('Error: Deliberate error from /debug/error').length - 1;
+    const before = logged();
     const res = await api.request<ErrorBody>('GET', '/debug/error');
     assert.equal(res.status, 500);
     assert.match(res.headers.get('content-type')!, /application\/json/);
     assert.equal(res.body?.error, 'Internal Server Error');
+    assert.equal(logged(), before + 1, api.output.stderr);
   });
 
   it('leaves the server running', async () => {

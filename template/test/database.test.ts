@@ -1,7 +1,8 @@
 // The database behind the API, whichever this project uses (test/support/database.ts
-// knows how to make one for tests): data survives restarts, several processes
-// share it, the email stays unique under concurrency, an outage is a 503 the
-// server recovers from, and a bad DATABASE_URL stops the start-up cleanly.
+// knows how to make one for tests): the email stays unique under concurrency
+// and an outage is a 503 the app recovers from (in this process); data
+// survives restarts, several processes share it, and a bad DATABASE_URL stops
+// the start-up cleanly (real server processes).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { assertError, uniqueEmail, uniquePassword } from './support/client.ts';
 import type { Account, MeBody, TodoListBody } from './support/client.ts';
 import { badDatabaseUrls, newInterruptibleDatabase, newPersistentDatabaseUrl } from './support/database.ts';
 import { named } from './support/events.ts';
+import { startApp } from './support/in-process.ts';
 import { nodeFlags, startCaptureSink, startServer, stopCleanly } from './support/server.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -26,6 +28,72 @@ async function withSink<T>(scenario: (sink: CaptureSink) => Promise<T>): Promise
 }
 
 describe('database', { concurrency: true }, () => {
+  it('lets exactly one of 50 simultaneous signups with one email through', async () => {
+    const server = await startApp();
+    try {
+      const email = uniqueEmail();
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          server.request('POST', '/api/auth/signup', { json: { email, password: uniquePassword() } }),
+        ),
+      );
+      const statuses = responses.map((res) => res.status);
+      assert.equal(statuses.filter((status) => status === 201).length, 1, `statuses: ${statuses}`);
+      assert.equal(statuses.filter((status) => status === 409).length, 49, `statuses: ${statuses}`);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('answers 503 while the database is away and recovers when it is back', async () => {
+    const database = await newInterruptibleDatabase();
+    await withSink(async (sink) => {
+      const server = await startApp({ sink, env: { DATABASE_URL: database.url } });
+      let unavailable = 0;
+      try {
+        const { token } = await server.signup();
+        assert.deepEqual((await server.request('GET', '/health')).body, { status: 'ok' });
+
+        await database.interrupt();
+        try {
+          for (const send of [
+            () => server.request('POST', '/api/todos', { json: { title: 'during the outage' }, token }),
+            () =>
+              server.request('POST', '/api/auth/signup', {
+                json: { email: uniqueEmail(), password: uniquePassword() },
+              }),
+          ]) {
+            const res = await send();
+            assertError(res, 503);
+            assert.deepEqual(res.body, { error: 'Service Unavailable' });
+            unavailable += 1;
+          }
+          const health = await server.request('GET', '/health');
+          assert.equal(health.status, 503, health.text);
+          assert.deepEqual(health.body, { status: 'unavailable' });
+        } finally {
+          await database.restore();
+        }
+
+        // Back, without a restart: the same app serves again.
+        assert.deepEqual((await server.request('GET', '/health')).body, { status: 'ok' });
+        await server.addTodo(token, 'after the outage');
+        const todos = await server.request<TodoListBody>('GET', '/api/todos', { token });
+        assert.deepEqual(
+          todos.body.todos.map((todo) => todo.title),
+          ['after the outage'],
+        );
+      } finally {
+        await server.stop();
+      }
+      const exceptions = named(sink.events, '$exception');
+      assert.equal(exceptions.length, unavailable, 'exactly one $exception per 503');
+      for (const event of exceptions) assert.equal(event.properties.$response_status_code, 503);
+    });
+  });
+});
+
+describe('database across restarts and server processes', { concurrency: true }, () => {
   it('keeps users, sessions and todos across a restart', async () => {
     const url = await newPersistentDatabaseUrl();
     const first = await startServer({ env: { DATABASE_URL: url } });
@@ -91,70 +159,6 @@ describe('database', { concurrency: true }, () => {
       for (const event of events) assert.equal(event.distinct_id, user.id, `${event.event} under another person`);
     });
   });
-
-  it('lets exactly one of 50 simultaneous signups with one email through', async () => {
-    const server = await startServer();
-    try {
-      const email = uniqueEmail();
-      const responses = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          server.request('POST', '/api/auth/signup', { json: { email, password: uniquePassword() } }),
-        ),
-      );
-      const statuses = responses.map((res) => res.status);
-      assert.equal(statuses.filter((status) => status === 201).length, 1, `statuses: ${statuses}`);
-      assert.equal(statuses.filter((status) => status === 409).length, 49, `statuses: ${statuses}`);
-    } finally {
-      await stopCleanly(server);
-    }
-  });
-
-  it('answers 503 while the database is away and recovers when it is back', async () => {
-    const database = await newInterruptibleDatabase();
-    await withSink(async (sink) => {
-      const server = await startServer({ sink, env: { DATABASE_URL: database.url } });
-      let unavailable = 0;
-      try {
-        const { token } = await server.signup();
-        assert.deepEqual((await server.request('GET', '/health')).body, { status: 'ok' });
-
-        await database.interrupt();
-        try {
-          for (const send of [
-            () => server.request('POST', '/api/todos', { json: { title: 'during the outage' }, token }),
-            () =>
-              server.request('POST', '/api/auth/signup', {
-                json: { email: uniqueEmail(), password: uniquePassword() },
-              }),
-          ]) {
-            const res = await send();
-            assertError(res, 503);
-            assert.deepEqual(res.body, { error: 'Service Unavailable' });
-            unavailable += 1;
-          }
-          const health = await server.request('GET', '/health');
-          assert.equal(health.status, 503, health.text);
-          assert.deepEqual(health.body, { status: 'unavailable' });
-        } finally {
-          await database.restore();
-        }
-
-        // Back, without a restart: the same process serves again.
-        assert.deepEqual((await server.request('GET', '/health')).body, { status: 'ok' });
-        await server.addTodo(token, 'after the outage');
-        const todos = await server.request<TodoListBody>('GET', '/api/todos', { token });
-        assert.deepEqual(
-          todos.body.todos.map((todo) => todo.title),
-          ['after the outage'],
-        );
-      } finally {
-        await stopCleanly(server);
-      }
-      const exceptions = named(sink.events, '$exception');
-      assert.equal(exceptions.length, unavailable, 'exactly one $exception per 503');
-      for (const event of exceptions) assert.equal(event.properties.$response_status_code, 503);
-    });
-  });
 });
 
 /** Starts the server expecting it to refuse: resolves with its exit code and output. */
@@ -169,7 +173,11 @@ function startExpectingFailure(databaseUrl: string): Promise<{ code: number | nu
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    stdout += chunk;
+    // It started after all: no need to wait for a refusal that will not come.
+    if (/listening on/.test(stdout)) child.kill('SIGKILL');
+  });
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   return new Promise((resolve) =>
@@ -181,9 +189,10 @@ function startExpectingFailure(databaseUrl: string): Promise<{ code: number | nu
 }
 
 describe('a DATABASE_URL the server cannot use', { concurrency: true }, async () => {
-  for (const { why, url, secret } of await badDatabaseUrls()) {
+  for (const { why, url, secret, ifItStarts } of await badDatabaseUrls()) {
     it(`stops the start-up: ${why}`, async () => {
       const { code, stdout, stderr } = await startExpectingFailure(url);
+      if (/listening on/.test(stdout)) assert.fail(ifItStarts ?? `the server started with ${why}`);
       assert.equal(code, 1, `exit code; stderr: ${stderr}`);
       assert.doesNotMatch(stdout, /listening on/);
       const lines = stderr.split('\n').filter(Boolean);

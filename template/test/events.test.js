@@ -1,11 +1,11 @@
-// What reaches PostHog. Each scenario runs against its own server and sink,
-// then stops the server: shutdown flushes the SDK, so the sink holds every
-// event the scenario produced and the lists below can be exact.
+// What reaches PostHog. Each scenario runs against its own app (in this
+// process) and sink, then stops the app: stopping flushes the SDK, so the sink
+// holds every event the scenario produced and the lists below can be exact.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { uniqueEmail, uniquePassword } from './support/client.js';
 import { appEvents, assertRequestProperties, named, namesOf, only } from './support/events.js';
-import { runScenario } from './support/server.js';
+import { runScenario } from './support/in-process.js';
 
 const tracing = ({ distinctId, sessionId }) => ({
   ...(distinctId !== undefined ? { 'x-posthog-distinct-id': distinctId } : {}),

@@ -1,13 +1,13 @@
-// What reaches PostHog. Each scenario runs against its own server and sink,
-// then stops the server: shutdown flushes the SDK, so the sink holds every
-// event the scenario produced and the lists below can be exact.
+// What reaches PostHog. Each scenario runs against its own app (in this
+// process) and sink, then stops the app: stopping flushes the SDK, so the sink
+// holds every event the scenario produced and the lists below can be exact.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { uniqueEmail, uniquePassword } from './support/client.ts';
 import type { AuthBody, StatsBody, TodoBody } from './support/client.ts';
 import { appEvents, assertRequestProperties, named, namesOf, only } from './support/events.ts';
 import type { PostHogEvent } from './support/events.ts';
-import { runScenario } from './support/server.ts';
+import { runScenario } from './support/in-process.ts';
 
 const tracing = ({ distinctId, sessionId }: { distinctId?: string; sessionId?: string }): Record<string, string> => ({
   ...(distinctId !== undefined ? { 'x-posthog-distinct-id': distinctId } : {}),

@@ -6,8 +6,9 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { newProjectToken } from './support/client.js';
 import { only } from './support/events.js';
-import { newProjectToken, runScenario, startCaptureSink, startServer } from './support/server.js';
+import { runScenario, startApp, startCaptureSink } from './support/in-process.js';
 
 const FLAG = 'detailed-analytics';
 const DEFINITIONS = '/flags/definitions';
@@ -41,9 +42,9 @@ async function stats(server, token) {
   return res.body;
 }
 
-/** Starts a server against `sink`; /api/stats must answer, flag off, well inside the 1 s flags timeout. */
+/** Starts an app against `sink`; /api/stats must answer, flag off, well inside the 1 s flags timeout. */
 async function assertPromptlyOff(sink, env) {
-  const server = await startServer({ sink, env });
+  const server = await startApp({ sink, env });
   try {
     const { token } = await server.signup();
     for (let i = 0; i < 3; i++) {
@@ -55,7 +56,7 @@ async function assertPromptlyOff(sink, env) {
       assert.ok(elapsed < 900, `/api/stats took ${Math.round(elapsed)} ms`);
     }
   } finally {
-    await server.kill();
+    await server.stop();
   }
 }
 
@@ -95,8 +96,8 @@ describe('feature flags', { concurrency: true }, () => {
     const sink = await startCaptureSink({ flags: { [FLAG]: '50%' }, secretKey });
     let server;
     try {
-      server = await startServer({ sink, env: { POSTHOG_SECRET_KEY: secretKey } });
-      // The server waits for the first definitions before it listens.
+      server = await startApp({ sink, env: { POSTHOG_SECRET_KEY: secretKey } });
+      // The app waits for the first definitions before it listens.
       const loaded = sink.requests.filter(isDefinitionsRequest);
       assert.equal(loaded.length, 1);
       assert.equal(loaded[0].status, 200);
@@ -129,7 +130,7 @@ describe('feature flags', { concurrency: true }, () => {
         assert.ok(!JSON.stringify(event).includes(secretKey), `${event.event} carries the secret key`);
       }
     } finally {
-      await server?.kill();
+      await server?.stop();
       await sink.close();
     }
   });
@@ -195,7 +196,7 @@ describe('feature flags', { concurrency: true }, () => {
 
   it('a project token given as POSTHOG_SECRET_KEY is one clear configuration error', async () => {
     const token = `phc_${randomBytes(12).toString('hex')}`;
-    await assert.rejects(startServer({ env: { POSTHOG_SECRET_KEY: token } }), (error) => {
+    await assert.rejects(startApp({ env: { POSTHOG_SECRET_KEY: token } }), (error) => {
       assert.match(error.message, /POSTHOG_SECRET_KEY holds a project token/);
       assert.ok(!error.message.includes(token.slice(4)), 'the key is not echoed');
       return true;

@@ -7,10 +7,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { CaptureSink, ReceivedRequest } from '../scripts/capture-sink.ts';
+import { newProjectToken } from './support/client.ts';
 import type { Account, StatsBody } from './support/client.ts';
 import { only } from './support/events.ts';
-import { newProjectToken, runScenario, startCaptureSink, startServer } from './support/server.ts';
-import type { TestServer } from './support/server.ts';
+import { runScenario, startApp, startCaptureSink } from './support/in-process.ts';
+import type { TestApp } from './support/in-process.ts';
 
 const FLAG = 'detailed-analytics';
 const DEFINITIONS = '/flags/definitions';
@@ -28,7 +29,7 @@ function inRollout(distinctId: string, percent: number) {
 }
 
 /** Signs users up until there is one on each side of the rollout. */
-async function usersOnBothSides(server: TestServer, percent: number) {
+async function usersOnBothSides(server: TestApp, percent: number) {
   const found: { included?: Account; excluded?: Account } = {};
   for (let attempt = 0; attempt < 40 && !(found.included && found.excluded); attempt++) {
     const account = await server.signup();
@@ -38,15 +39,15 @@ async function usersOnBothSides(server: TestServer, percent: number) {
   return found as Required<typeof found>;
 }
 
-async function stats(server: TestServer, token: string) {
+async function stats(server: TestApp, token: string) {
   const res = await server.request<StatsBody>('GET', '/api/stats', { token });
   assert.equal(res.status, 200, res.text);
   return res.body;
 }
 
-/** Starts a server against `sink`; /api/stats must answer, flag off, well inside the 1 s flags timeout. */
+/** Starts an app against `sink`; /api/stats must answer, flag off, well inside the 1 s flags timeout. */
 async function assertPromptlyOff(sink: CaptureSink, env: Record<string, string>) {
-  const server = await startServer({ sink, env });
+  const server = await startApp({ sink, env });
   try {
     const { token } = await server.signup();
     for (let i = 0; i < 3; i++) {
@@ -58,7 +59,7 @@ async function assertPromptlyOff(sink: CaptureSink, env: Record<string, string>)
       assert.ok(elapsed < 900, `/api/stats took ${Math.round(elapsed)} ms`);
     }
   } finally {
-    await server.kill();
+    await server.stop();
   }
 }
 
@@ -98,8 +99,8 @@ describe('feature flags', { concurrency: true }, () => {
     const sink = await startCaptureSink({ flags: { [FLAG]: '50%' }, secretKey });
     let server;
     try {
-      server = await startServer({ sink, env: { POSTHOG_SECRET_KEY: secretKey } });
-      // The server waits for the first definitions before it listens.
+      server = await startApp({ sink, env: { POSTHOG_SECRET_KEY: secretKey } });
+      // The app waits for the first definitions before it listens.
       const loaded = sink.requests.filter(isDefinitionsRequest);
       assert.equal(loaded.length, 1);
       assert.equal(loaded[0].status, 200);
@@ -132,7 +133,7 @@ describe('feature flags', { concurrency: true }, () => {
         assert.ok(!JSON.stringify(event).includes(secretKey), `${event.event} carries the secret key`);
       }
     } finally {
-      await server?.kill();
+      await server?.stop();
       await sink.close();
     }
   });
@@ -198,7 +199,7 @@ describe('feature flags', { concurrency: true }, () => {
 
   it('a project token given as POSTHOG_SECRET_KEY is one clear configuration error', async () => {
     const token = `phc_${randomBytes(12).toString('hex')}`;
-    await assert.rejects(startServer({ env: { POSTHOG_SECRET_KEY: token } }), (error: Error) => {
+    await assert.rejects(startApp({ env: { POSTHOG_SECRET_KEY: token } }), (error: Error) => {
       assert.match(error.message, /POSTHOG_SECRET_KEY holds a project token/);
       assert.ok(!error.message.includes(token.slice(4)), 'the key is not echoed');
       return true;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { describe, it } from 'node:test';
 import { assertError } from './support/client.ts';
-import { runScenario, startServer, stopCleanly } from './support/server.ts';
+import { runScenario, startApp } from './support/in-process.ts';
 
 /** Starts downloading `path` and hangs up after the first chunk, as a closed browser tab would. */
 function abandonDownload(baseUrl: string, path: string) {
@@ -65,7 +65,7 @@ describe('the browser page', { concurrency: true }, () => {
   });
 
   it('without a token the config says so, and the page runs without analytics', async () => {
-    const server = await startServer({ token: null });
+    const server = await startApp({ token: null });
     try {
       const res = await server.request<PosthogConfig>('GET', '/posthog-config.json');
       assert.equal(res.status, 200);
@@ -73,7 +73,7 @@ describe('the browser page', { concurrency: true }, () => {
       assert.deepEqual(Object.keys(res.body).sort(), ['host', 'token']);
       assert.equal((await server.request('GET', '/')).status, 200);
     } finally {
-      await stopCleanly(server);
+      await server.stop();
     }
   });
 

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { Agent, get } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { assertError } from './support/client.js';
+import { assertError, newProjectToken } from './support/client.js';
 import { named, namesOf } from './support/events.js';
-import { newProjectToken, runScenario, startCaptureSink, startServer, stopCleanly } from './support/server.js';
+import { runScenario, startCaptureSink, startServer, stopCleanly } from './support/server.js';
 
 function getJson(url, { agent, token }) {
   return new Promise((resolve, reject) => {

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { Agent, get } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { assertError } from './support/client.ts';
+import { assertError, newProjectToken } from './support/client.ts';
 import { named, namesOf } from './support/events.ts';
-import { newProjectToken, runScenario, startCaptureSink, startServer, stopCleanly } from './support/server.ts';
+import { runScenario, startCaptureSink, startServer, stopCleanly } from './support/server.ts';
 import type { CaptureSink } from '../scripts/capture-sink.ts';
 import type { Exit, TestServer } from './support/server.ts';
 

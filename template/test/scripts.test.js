@@ -11,7 +11,8 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { PostHog } from 'posthog-node';
 import { checkNodeVersion, SUPPORTED_NODE } from '../scripts/check-node.js';
-import { newProjectToken, startCaptureSink } from './support/server.js';
+import { newProjectToken } from './support/client.js';
+import { startCaptureSink } from './support/server.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 

@@ -11,7 +11,8 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { PostHog } from 'posthog-node';
 import { checkNodeVersion, SUPPORTED_NODE } from '../scripts/check-node.js';
-import { newProjectToken, startCaptureSink } from './support/server.ts';
+import { newProjectToken } from './support/client.ts';
+import { startCaptureSink } from './support/server.ts';
 import type { CaptureSink } from '../scripts/capture-sink.ts';
 
 /** How a command ended and what it printed. */

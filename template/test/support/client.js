@@ -13,6 +13,10 @@ export function uniquePassword() {
   return `pw-${randomBytes(12).toString('hex')}`;
 }
 
+export function newProjectToken() {
+  return `phc_test_${randomBytes(12).toString('hex')}`;
+}
+
 export function createClient(baseUrl) {
   /**
    * `json` is serialized; `body` is sent as is (with a JSON content type

@@ -1,12 +1,13 @@
 // Runs the real server (node src/server.js) as a child process pointed at a
-// capture sink, so the tests see exactly what a deployment would send.
+// capture sink, for what only a process does: start-up, signals, shutdown,
+// restarts, several processes on one database. The other tests run the app in
+// the test process (in-process.js).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startCaptureSink } from '../../scripts/capture-sink.js';
-import { createClient } from './client.js';
+import { createClient, newProjectToken } from './client.js';
 import { newTestDatabaseUrl } from './database.js';
 
 export { startCaptureSink };
@@ -26,8 +27,6 @@ process.on('exit', () => {
 
 /** The warning switches `npm test` runs with (package.json), for the servers it starts too. */
 export const nodeFlags = () => process.execArgv.filter((flag) => flag.startsWith('--disable-warning'));
-
-export const newProjectToken = () => `phc_test_${randomBytes(12).toString('hex')}`;
 
 /**
  * Starts the server and resolves once it prints its "listening on" line.
