@@ -1,13 +1,15 @@
-"""The full cycle a user goes through: generate, `npm install`, `npm test`
-(type-check included for TypeScript), `npm start`, on each supported Node line;
-and, once `npm test` passes, the template's conformance suite against the
-project's server (tests/conformance.py).
+"""The full cycle a user goes through: generate, `npm install`, commit the
+lockfile and push, the project's own CI (`.github/workflows/ci.yml`'s `run`
+steps, in order, on a fresh clone: `npm ci`, `npm test` with its type-check),
+`npm start`, on each supported Node line; and, once `npm test` passes, the
+template's conformance suite against the project's server (tests/conformance.py).
 
 Slow (it installs from the npm registry), and part of the default run. One npm
 cache is shared by every test and worker. The matrix (README, "Tests"): every
 framework in both languages, each on one Node line, so that each of 22, 24 and
 26 runs two frameworks and both languages; PostgreSQL projects for every
-framework on Node 24, against a throwaway server (tests/postgres.py).
+framework and language on Node 24, against a throwaway server
+(tests/postgres.py) standing in for the workflow's service container.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import urllib.request
 
 import pytest
 
-from helpers import FRAMEWORKS, Server, package_json
+import workflows
+from helpers import FRAMEWORKS, Server, git, package_json
 from node_runtime import node_bin
 from readme_route import add_the_readme_route, feedback_event
 
@@ -79,6 +82,30 @@ def assert_tests_passed(result):
     assert int(summary.get("pass", 0)) > 0 and summary.get("fail") == "0", result.stdout[-3000:]
 
 
+def ci_workflow_passes(project, env, tmp_path, line, overrides=None):
+    """What happens once the project is pushed, as its README says (with
+    package-lock.json committed): ci.yml's `test` job, its `run` steps in order,
+    on a fresh clone, with Node `line` (PATH's) standing in for the matrix's.
+    Returns the `npm test` step's result."""
+    git(project, "add", "package-lock.json")
+    git(project, "-c", "user.name=Template Tests", "-c", "user.email=tests@example.invalid",
+        "commit", "--quiet", "-m", "Add package-lock.json")
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "--quiet", str(project), str(checkout))
+    runner_env = {k: v for k, v in env.items() if k != "NODE_ENV"}
+    steps = workflows.run_job(
+        workflows.load(checkout / ".github" / "workflows" / "ci.yml"), "test", checkout, runner_env,
+        overrides=overrides,
+        stands_in={"actions/checkout": "the clone", "actions/setup-node": f"Node {line} on PATH"},
+        context={"matrix.node-version": line},
+    )
+    assert [step.script for step in steps] == ["npm ci", "npm test"]
+    assert_tests_passed(steps[-1])
+    # Nothing the steps did is left for git to see: the workflow works on a clean tree.
+    assert git(checkout, "status", "--porcelain") == ""
+    return steps[-1]
+
+
 def http(method, url):
     request = urllib.request.Request(url, method=method)
     try:
@@ -106,7 +133,7 @@ def test_generated_project_installs_tests_and_serves(render, npm_env, npm_cache,
         assert not list((project / "src").glob("*.js"))
         assert "tsc" in package_json(project)["scripts"]["test"]
         npm(project, env, "run", "typecheck")
-    assert_tests_passed(npm(project, env, "test"))
+    ci_workflow_passes(project, env, tmp_path, line)
     conformance(project, env)
 
     server = Server(project, env)
@@ -140,9 +167,10 @@ def test_generated_project_installs_tests_and_serves(render, npm_env, npm_cache,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("framework", "language"), [(f, "javascript") for f in FRAMEWORKS] + [("express", "typescript")])
+@pytest.mark.parametrize("language", ["javascript", "typescript"])
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_postgres_project_passes_its_own_tests(render, npm_env, npm_cache, postgres_url, postgres_database, conformance,
-                                               framework, language):
+                                               tmp_path, framework, language):
     result = render(framework=framework, language=language, database="postgres",
                     project_name=f"pg-{framework}-{language}")
     assert result.exit_code == 0, result.exception
@@ -154,8 +182,9 @@ def test_postgres_project_passes_its_own_tests(render, npm_env, npm_cache, postg
     assert missing.returncode != 0
     assert "TEST_DATABASE_URL" in missing.stderr + missing.stdout
 
-    run = npm(project, {**npm_env, "TEST_DATABASE_URL": postgres_url}, "test")
-    assert_tests_passed(run)
+    # CI's service container: its TEST_DATABASE_URL becomes the throwaway server's.
+    run = ci_workflow_passes(project, on_node(npm_env, npm_cache, "24"), tmp_path, "24",
+                             overrides={"TEST_DATABASE_URL": postgres_url})
     assert "two processes" in run.stdout
     conformance(project, npm_env, database_url=postgres_database)
 
