@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 
+/** pino's levels, most to least severe; `silent` writes no log lines. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 // Defaults chosen when the project was generated live in package.json "config",
 // so there is one place to change them and no generated constants in the code.
 const { config: defaults } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -11,6 +14,15 @@ function parsePort(value) {
     throw new Error(`PORT must be an integer from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+function parseLogLevel(value) {
+  const level = value?.trim().toLowerCase();
+  if (!level) return 'info';
+  if (!LOG_LEVELS.includes(level)) {
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  }
+  return level;
 }
 
 // posthog-node refuses a project token as secret key by throwing from its
@@ -68,6 +80,7 @@ export function loadConfig(env = process.env) {
     port: parsePort(env.PORT),
     host: env.HOST?.trim() || undefined,
     production: env.NODE_ENV === 'production',
+    logLevel: parseLogLevel(env.LOG_LEVEL),
     // Checked by src/database.js, which knows what its database accepts.
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     posthog: {
