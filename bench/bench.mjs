@@ -502,7 +502,8 @@ async function startSink(projectDir, options = {}) {
 
 function serverEnv({ sink, enabled, databaseUrl, secretKey }) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(POSTHOG_|PORT$|HOST$|NODE_ENV$|NODE_OPTIONS$|DATABASE_URL$)/.test(name)));
-  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', DATABASE_URL: databaseUrl });
+  // No line per request: the same with PostHog on or off, and not what is measured.
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl });
   if (enabled) Object.assign(env, { POSTHOG_PROJECT_TOKEN: 'phc_benchmark_token', POSTHOG_HOST: sink.url });
   if (enabled && secretKey) env.POSTHOG_SECRET_KEY = secretKey;
   return env;
@@ -534,7 +535,8 @@ async function startServer(project, { sink, enabled, secretKey }) {
   const url = await new Promise((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.stdout}\n${output.stderr}`)), 15_000);
     const onData = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output.stdout);
+      // Inside a JSON line's "msg" (NODE_ENV=production).
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(output.stdout);
       if (!match) return;
       clearTimeout(timer);
       child.stdout.off('data', onData);

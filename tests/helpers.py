@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import shlex
 import shutil
 import signal
@@ -138,7 +139,8 @@ class Server:
     def url(self):
         """The base URL of its "listening on http://..." line."""
         line = self.wait_for("listening on http://")
-        return line.split("listening on ", 1)[1].split()[0].rstrip("/")
+        # In text, or inside a JSON line's "msg" (NODE_ENV=production).
+        return re.search(r'listening on (http://[^\s"]+)', line)[1].rstrip("/")
 
     def stop(self, sig=signal.SIGTERM, timeout=START_TIMEOUT):
         """Signals the process, waits for its exit code; then `output` holds all it printed."""

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 
+/** pino's levels, most to least severe; `silent` writes no log lines. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 /** 30 days: how long a token is valid when SESSION_TTL_SECONDS is unset. */
 export const DEFAULT_SESSION_TTL_SECONDS = 30 * 24 * 60 * 60;
 // Ten years: a token valid longer than that is one that never expires.
@@ -27,6 +30,15 @@ function parseSessionTtl(value) {
     );
   }
   return seconds;
+}
+
+function parseLogLevel(value) {
+  const level = value?.trim().toLowerCase();
+  if (!level) return 'info';
+  if (!LOG_LEVELS.includes(level)) {
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  }
+  return level;
 }
 
 // posthog-node refuses a project token as secret key by throwing from its
@@ -84,6 +96,7 @@ export function loadConfig(env = process.env) {
     port: parsePort(env.PORT),
     host: env.HOST?.trim() || undefined,
     production: env.NODE_ENV === 'production',
+    logLevel: parseLogLevel(env.LOG_LEVEL),
     // Checked by src/database.js, which knows what its database accepts.
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     sessionTtlSeconds: parseSessionTtl(env.SESSION_TTL_SECONDS),

@@ -12,11 +12,17 @@ export interface PostHogConfig {
   flagsPollIntervalMs: number | undefined;
 }
 
+/** pino's levels, most to least severe; `silent` writes no log lines. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface Config {
   port: number;
   /** The interface to bind; undefined means all of them. */
   host: string | undefined;
   production: boolean;
+  /** The least severe log lines written: `info` (the default) includes one per request. */
+  logLevel: LogLevel;
   databaseUrl: string | undefined;
   /** How long a token is valid after it was issued, in seconds. */
   sessionTtlSeconds: number;
@@ -52,6 +58,15 @@ function parseSessionTtl(value: string | undefined): number {
     );
   }
   return seconds;
+}
+
+function parseLogLevel(value: string | undefined): LogLevel {
+  const level = value?.trim().toLowerCase();
+  if (!level) return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  }
+  return level as LogLevel;
 }
 
 // posthog-node refuses a project token as secret key by throwing from its
@@ -109,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: parsePort(env.PORT),
     host: env.HOST?.trim() || undefined,
     production: env.NODE_ENV === 'production',
+    logLevel: parseLogLevel(env.LOG_LEVEL),
     // Checked by src/database.ts, which knows what its database accepts.
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     sessionTtlSeconds: parseSessionTtl(env.SESSION_TTL_SECONDS),

@@ -2,6 +2,7 @@ import { constants as osConstants } from 'node:os';
 import { loadConfig } from './config.js';
 import { openStore } from './data/database.js';
 import { trackResponses } from './domain/errors.js';
+import { createLogger } from './logger.js';
 import { createPostHog, pendingEvents, stopPostHog, waitForFlagDefinitions } from './posthog.js';
 
 // With local evaluation, how long start-up waits for the first flag definitions.
@@ -15,8 +16,12 @@ const POSTHOG_FLUSH_MS = 2000;
 // Whatever else hangs (a database close, say), the process is gone by then.
 const SHUTDOWN_LIMIT_MS = 8000;
 
-function exitWith(message) {
-  console.error(message);
+// Start-up and shutdown lines are written whatever LOG_LEVEL says: tools wait
+// for "listening on", and an exit needs its reason.
+const alwaysWritten = (logger) => (logger.isLevelEnabled('info') ? logger : logger.child({}, { level: 'info' }));
+
+function exitWith(logger, message) {
+  alwaysWritten(logger).fatal(message);
   process.exit(1);
 }
 
@@ -26,26 +31,31 @@ export async function start() {
   try {
     config = loadConfig();
   } catch (error) {
-    exitWith(`Configuration error: ${error.message}`);
+    // LOG_LEVEL may be what is wrong: this line goes out at the default level.
+    const logger = await createLogger({ level: 'info', production: process.env.NODE_ENV === 'production' });
+    exitWith(logger, `Configuration error: ${error.message}`);
   }
+  const logger = await createLogger({ level: config.logLevel, production: config.production });
   let store;
   try {
     store = await openStore(config.databaseUrl, { sessionTtlSeconds: config.sessionTtlSeconds });
   } catch (error) {
-    exitWith(`Database error: ${error.message}`);
+    exitWith(logger, `Database error: ${error.message}`);
   }
-  const posthog = createPostHog(config.posthog);
+  const posthog = createPostHog(config.posthog, logger);
   // Until the definitions arrive every flag reads as off, so a restart would
   // briefly show users in a rollout the wrong side. They normally arrive in well
   // under a second; the cap keeps a PostHog outage from holding a deploy.
   await waitForFlagDefinitions(posthog, FLAG_DEFINITIONS_WAIT_MS);
-  return { config, store, posthog };
+  return { config, logger, store, posthog };
 }
 
 /** Why the server could not listen, in one line, then exit. */
-export function exitOnListenError(error, { port, host }) {
-  if (error.code === 'EADDRINUSE') exitWith(`Port ${port} is already in use: set PORT to a free port (0 picks any).`);
-  exitWith(`Cannot listen on ${host ?? 'all interfaces'} port ${port}: ${error.message}`);
+export function exitOnListenError(error, { config: { port, host }, logger }) {
+  if (error.code === 'EADDRINUSE') {
+    exitWith(logger, `Port ${port} is already in use: set PORT to a free port (0 picks any).`);
+  }
+  exitWith(logger, `Cannot listen on ${host ?? 'all interfaces'} port ${port}: ${error.message}`);
 }
 
 const plural = (count, noun) => `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -55,7 +65,8 @@ const plural = (count, noun) => `${count} ${noun}${count === 1 ? '' : 's'}`;
  * connections, let in-flight requests finish, flush PostHog, close the
  * database, exit 0, all within SHUTDOWN_LIMIT_MS. A second signal exits at once.
  */
-export function serve(server, { config, store, posthog, close }) {
+export function serve(server, { config, logger, store, posthog, close }) {
+  const log = alwaysWritten(logger);
   let shuttingDown = false;
   let inFlight = 0;
   server.on('request', (req, res) => {
@@ -79,14 +90,14 @@ export function serve(server, { config, store, posthog, close }) {
       // A second Ctrl-C means "now": say what that costs and go.
       const dropped = [`${plural(pendingEvents(posthog), 'PostHog event')} not delivered`];
       if (inFlight > 0) dropped.push(`${plural(inFlight, 'request')} cut off`);
-      console.error(`${signal} again: exiting now; ${dropped.join(', ')}.`);
+      log.error(`${signal} again: exiting now; ${dropped.join(', ')}.`);
       process.exit(128 + (osConstants.signals[signal] ?? 0));
     }
     shuttingDown = true;
-    console.log(`${signal} received: finishing in-flight requests and flushing PostHog (${signal} again to exit now)`);
+    log.info(`${signal} received: finishing in-flight requests and flushing PostHog (${signal} again to exit now)`);
     setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS).unref();
     setTimeout(() => {
-      console.error(
+      log.error(
         `Shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting. ${undeliveredLine(pendingEvents(posthog))}`,
       );
       process.exit(1);
@@ -95,9 +106,9 @@ export function serve(server, { config, store, posthog, close }) {
       await close();
       // The database closes last: in-flight requests and PostHog's flush come first.
       const undelivered = await stopPostHog(posthog, POSTHOG_FLUSH_MS).finally(() => store.close());
-      if (undelivered > 0) console.error(undeliveredLine(undelivered));
+      if (undelivered > 0) log.error(undeliveredLine(undelivered));
     } catch (error) {
-      console.error(`Shutdown failed: ${error?.message ?? error}`);
+      log.error(`Shutdown failed: ${error?.message ?? error}`);
       process.exit(1);
     }
     process.exit(0);
@@ -109,5 +120,5 @@ export function serve(server, { config, store, posthog, close }) {
   // Last: whoever waits for this line may signal the process at once.
   const { port } = server.address();
   const host = config.host ?? 'localhost';
-  console.log(`listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  log.info(`listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
 }

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config.ts';
 import { openStore } from './data/database.ts';
 import type { Store } from './data/store.ts';
 import { trackResponses } from './domain/errors.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { createPostHog, pendingEvents, stopPostHog, waitForFlagDefinitions } from './posthog.ts';
 
 // With local evaluation, how long start-up waits for the first flag definitions.
@@ -19,15 +20,21 @@ const POSTHOG_FLUSH_MS = 2000;
 // Whatever else hangs (a database close, say), the process is gone by then.
 const SHUTDOWN_LIMIT_MS = 8000;
 
-/** What the server runs on: its settings, its database and its PostHog client. */
+/** What the server runs on: its settings, its logger, its database and its PostHog client. */
 export interface Runtime {
   config: Config;
+  logger: Logger;
   store: Store;
   posthog: PostHog;
 }
 
-function exitWith(message: string): never {
-  console.error(message);
+// Start-up and shutdown lines are written whatever LOG_LEVEL says: tools wait
+// for "listening on", and an exit needs its reason.
+const alwaysWritten = (logger: Logger) =>
+  logger.isLevelEnabled('info') ? logger : logger.child({}, { level: 'info' });
+
+function exitWith(logger: Logger, message: string): never {
+  alwaysWritten(logger).fatal(message);
   process.exit(1);
 }
 
@@ -37,26 +44,31 @@ export async function start(): Promise<Runtime> {
   try {
     config = loadConfig();
   } catch (error) {
-    exitWith(`Configuration error: ${(error as Error).message}`);
+    // LOG_LEVEL may be what is wrong: this line goes out at the default level.
+    const logger = await createLogger({ level: 'info', production: process.env.NODE_ENV === 'production' });
+    exitWith(logger, `Configuration error: ${(error as Error).message}`);
   }
+  const logger = await createLogger({ level: config.logLevel, production: config.production });
   let store: Store;
   try {
     store = await openStore(config.databaseUrl, { sessionTtlSeconds: config.sessionTtlSeconds });
   } catch (error) {
-    exitWith(`Database error: ${(error as Error).message}`);
+    exitWith(logger, `Database error: ${(error as Error).message}`);
   }
-  const posthog = createPostHog(config.posthog);
+  const posthog = createPostHog(config.posthog, logger);
   // Until the definitions arrive every flag reads as off, so a restart would
   // briefly show users in a rollout the wrong side. They normally arrive in well
   // under a second; the cap keeps a PostHog outage from holding a deploy.
   await waitForFlagDefinitions(posthog, FLAG_DEFINITIONS_WAIT_MS);
-  return { config, store, posthog };
+  return { config, logger, store, posthog };
 }
 
 /** Why the server could not listen, in one line, then exit. */
-export function exitOnListenError(error: NodeJS.ErrnoException, { port, host }: Config): never {
-  if (error.code === 'EADDRINUSE') exitWith(`Port ${port} is already in use: set PORT to a free port (0 picks any).`);
-  exitWith(`Cannot listen on ${host ?? 'all interfaces'} port ${port}: ${error.message}`);
+export function exitOnListenError(error: NodeJS.ErrnoException, { config: { port, host }, logger }: Runtime): never {
+  if (error.code === 'EADDRINUSE') {
+    exitWith(logger, `Port ${port} is already in use: set PORT to a free port (0 picks any).`);
+  }
+  exitWith(logger, `Cannot listen on ${host ?? 'all interfaces'} port ${port}: ${error.message}`);
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -71,7 +83,8 @@ export interface ServeOptions extends Runtime {
  * connections, let in-flight requests finish, flush PostHog, close the
  * database, exit 0, all within SHUTDOWN_LIMIT_MS. A second signal exits at once.
  */
-export function serve(server: Server, { config, store, posthog, close }: ServeOptions): void {
+export function serve(server: Server, { config, logger, store, posthog, close }: ServeOptions): void {
+  const log = alwaysWritten(logger);
   let shuttingDown = false;
   let inFlight = 0;
   server.on('request', (req, res) => {
@@ -95,14 +108,14 @@ export function serve(server: Server, { config, store, posthog, close }: ServeOp
       // A second Ctrl-C means "now": say what that costs and go.
       const dropped = [`${plural(pendingEvents(posthog), 'PostHog event')} not delivered`];
       if (inFlight > 0) dropped.push(`${plural(inFlight, 'request')} cut off`);
-      console.error(`${signal} again: exiting now; ${dropped.join(', ')}.`);
+      log.error(`${signal} again: exiting now; ${dropped.join(', ')}.`);
       process.exit(128 + (osConstants.signals[signal] ?? 0));
     }
     shuttingDown = true;
-    console.log(`${signal} received: finishing in-flight requests and flushing PostHog (${signal} again to exit now)`);
+    log.info(`${signal} received: finishing in-flight requests and flushing PostHog (${signal} again to exit now)`);
     setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS).unref();
     setTimeout(() => {
-      console.error(
+      log.error(
         `Shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting. ${undeliveredLine(pendingEvents(posthog))}`,
       );
       process.exit(1);
@@ -111,9 +124,9 @@ export function serve(server: Server, { config, store, posthog, close }: ServeOp
       await close();
       // The database closes last: in-flight requests and PostHog's flush come first.
       const undelivered = await stopPostHog(posthog, POSTHOG_FLUSH_MS).finally(() => store.close());
-      if (undelivered > 0) console.error(undeliveredLine(undelivered));
+      if (undelivered > 0) log.error(undeliveredLine(undelivered));
     } catch (error) {
-      console.error(`Shutdown failed: ${(error as Error | undefined)?.message ?? error}`);
+      log.error(`Shutdown failed: ${(error as Error | undefined)?.message ?? error}`);
       process.exit(1);
     }
     process.exit(0);
@@ -125,5 +138,5 @@ export function serve(server: Server, { config, store, posthog, close }: ServeOp
   // Last: whoever waits for this line may signal the process at once.
   const { port } = server.address() as AddressInfo;
   const host = config.host ?? 'localhost';
-  console.log(`listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  log.info(`listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
 }

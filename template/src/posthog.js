@@ -194,11 +194,11 @@ function problemReporter({ host, debug }, log) {
   const reported = new Set();
   return (problem) => {
     if (problem === null) {
-      if (reported.size > 0) log.error(`PostHog at ${host} is accepting events again.`);
+      if (reported.size > 0) log.info(`PostHog at ${host} is accepting events again.`);
       reported.clear();
       return;
     }
-    if (debug) log.error('[PostHog]', problem);
+    if (debug) log.error({ err: problem }, '[PostHog] delivery problem');
     const { kind, message } = describePostHogError(problem, host);
     if (reported.has(kind)) return;
     reported.add(kind);
@@ -206,11 +206,11 @@ function problemReporter({ host, debug }, log) {
   };
 }
 
-export function createPostHog({ apiKey, host, debug, secretKey, flagsPollIntervalMs }, log = console) {
+export function createPostHog({ apiKey, host, debug, secretKey, flagsPollIntervalMs }, log) {
   if (!apiKey) {
     log.warn('PostHog is disabled: set POSTHOG_PROJECT_TOKEN (in .env) to send events.');
   } else {
-    log.log(`PostHog: sending events to ${host}`);
+    log.info(`PostHog: sending events to ${host}`);
   }
   const counts = { captured: 0, delivered: 0, dropped: 0 };
   const report = problemReporter({ host, debug }, log);

@@ -4,9 +4,10 @@ import { promisify } from 'node:util';
 import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { PostHog, type EventMessage, type PostHogOptions } from 'posthog-node';
 import type { PostHogConfig } from './config.ts';
+import type { Logger } from './logger.ts';
 
-/** Where the server's own messages go: console, or a test's stand-in. */
-export type Log = Pick<Console, 'log' | 'warn' | 'error'>;
+/** Where the client's own lines go: the server's logger (src/logger.ts). */
+export type Log = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 // What the SDK's errors may carry (its 'error' event gives them untyped).
 interface PostHogFailure {
@@ -229,11 +230,11 @@ function problemReporter({ host, debug }: Pick<PostHogConfig, 'host' | 'debug'>,
   const reported = new Set<string>();
   return (problem: Problem) => {
     if (problem === null) {
-      if (reported.size > 0) log.error(`PostHog at ${host} is accepting events again.`);
+      if (reported.size > 0) log.info(`PostHog at ${host} is accepting events again.`);
       reported.clear();
       return;
     }
-    if (debug) log.error('[PostHog]', problem);
+    if (debug) log.error({ err: problem }, '[PostHog] delivery problem');
     const { kind, message } = describePostHogError(problem, host);
     if (reported.has(kind)) return;
     reported.add(kind);
@@ -243,12 +244,12 @@ function problemReporter({ host, debug }: Pick<PostHogConfig, 'host' | 'debug'>,
 
 export function createPostHog(
   { apiKey, host, debug, secretKey, flagsPollIntervalMs }: PostHogConfig,
-  log: Log = console,
+  log: Log,
 ): PostHog {
   if (!apiKey) {
     log.warn('PostHog is disabled: set POSTHOG_PROJECT_TOKEN (in .env) to send events.');
   } else {
-    log.log(`PostHog: sending events to ${host}`);
+    log.info(`PostHog: sending events to ${host}`);
   }
   const counts: Delivery = { captured: 0, delivered: 0, dropped: 0 };
   const report = problemReporter({ host, debug }, log);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertError, uniqueEmail, uniquePassword } from './support/client.js';
 import { startApp, startCaptureSink } from './support/in-process.js';
+import { eventually } from './support/log.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const detailedUsers = new Set();
@@ -407,6 +408,7 @@ describe('GET /debug/error', () => {
     assert.equal(res.status, 500);
     assert.match(res.headers.get('content-type'), /application\/json/);
     assert.equal(res.body?.error, 'Internal Server Error');
+    await eventually(() => logged() > before);
     assert.equal(logged(), before + 1, api.output.stderr);
   });
 

@@ -15,6 +15,7 @@ import type {
 } from './support/client.ts';
 import { startApp, startCaptureSink } from './support/in-process.ts';
 import type { TestApp } from './support/in-process.ts';
+import { eventually } from './support/log.ts';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const detailedUsers = new Set<string>();
@@ -422,6 +423,7 @@ describe('GET /debug/error', () => {
     assert.equal(res.status, 500);
     assert.match(res.headers.get('content-type')!, /application\/json/);
     assert.equal(res.body?.error, 'Internal Server Error');
+    await eventually(() => logged() > before);
     assert.equal(logged(), before + 1, api.output.stderr);
   });
 

@@ -11,10 +11,12 @@ import { startCaptureSink } from '../../scripts/capture-sink.js';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/data/database.js';
 import { loadPage } from '../../src/domain/page.js';
+import { createLogger } from '../../src/logger.js';
 import { createPostHog, pendingEvents, stopPostHog, waitForFlagDefinitions } from '../../src/posthog.js';
 import { listen } from './app.js';
 import { createClient, newProjectToken } from './client.js';
 import { newTestDatabaseUrl } from './database.js';
+import { appendTo } from './log.js';
 
 export { startCaptureSink };
 
@@ -23,11 +25,12 @@ export { startCaptureSink };
 const FLAG_DEFINITIONS_WAIT_MS = 2_000;
 const POSTHOG_FLUSH_MS = 2_000;
 
-// The apps log server errors with console.error, and posthog-node logs through
-// the console too. Each app runs in a context of its own (its server listens
-// inside it, so every request runs there too): what it writes goes to its
-// output, as a spawned server's would, not into the test report. Installed
-// before any PostHog client exists, since the SDK keeps the console's methods.
+// Each app's logger writes to its output. posthog-node's debug lines go
+// through the console: each app runs in a context of its own (its server
+// listens inside it, so every request runs there too), and what it prints
+// goes to its output too, as a spawned server's would, not into the test
+// report. Installed before any PostHog client exists, since the SDK keeps the
+// console's methods.
 const appOutput = new AsyncLocalStorage();
 const CONSOLE_STREAMS = { log: 'stdout', info: 'stdout', debug: 'stdout', warn: 'stderr', error: 'stderr' };
 for (const name of Object.keys(CONSOLE_STREAMS)) {
@@ -37,14 +40,6 @@ for (const name of Object.keys(CONSOLE_STREAMS)) {
     if (output) output[CONSOLE_STREAMS[name]] += `${format(...args)}\n`;
     else original.apply(console, args);
   });
-}
-
-function recordingLog(output) {
-  return {
-    log: (...args) => (output.stdout += `${format(...args)}\n`),
-    warn: (...args) => (output.stderr += `${format(...args)}\n`),
-    error: (...args) => (output.stderr += `${format(...args)}\n`),
-  };
 }
 
 /**
@@ -69,11 +64,17 @@ export async function startApp({ sink, token = newProjectToken(), env = {} } = {
     if (target) settings.POSTHOG_HOST = target.url;
     Object.assign(settings, env);
     const config = loadConfig(settings);
+    const logger = await createLogger({
+      level: config.logLevel,
+      production: config.production,
+      stdout: appendTo(output, 'stdout'),
+      stderr: appendTo(output, 'stderr'),
+    });
 
     return await appOutput.run(output, async () => {
       const store = await openStore(config.databaseUrl);
       closers.push(() => store.close());
-      const posthog = createPostHog(config.posthog, recordingLog(output));
+      const posthog = createPostHog(config.posthog, logger);
       // stopPostHog shuts the client down once all was delivered. A server
       // would exit now; this process goes on, so the client's timers and flag
       // poller must stop even with events left.
@@ -87,6 +88,7 @@ export async function startApp({ sink, token = newProjectToken(), env = {} } = {
         posthog,
         production: config.production,
         page: loadPage(config.posthog),
+        logger,
       });
 
       let stopped;

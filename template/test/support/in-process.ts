@@ -12,22 +12,23 @@ import type { CapturedEvent, CaptureSink, CaptureSinkOptions, ReceivedRequest } 
 import { loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/data/database.ts';
 import { loadPage } from '../../src/domain/page.ts';
+import { createLogger } from '../../src/logger.ts';
 import { createPostHog, pendingEvents, stopPostHog, waitForFlagDefinitions } from '../../src/posthog.ts';
-import type { Log } from '../../src/posthog.ts';
 import { listen } from './app.ts';
 import { createClient, newProjectToken } from './client.ts';
 import { newTestDatabaseUrl } from './database.ts';
+import { appendTo } from './log.ts';
 
 export interface AppOptions {
   /** The capture sink the app sends to (POSTHOG_HOST); none: one of its own, closed with the app. */
   sink?: CaptureSink;
   /** The project token; null starts the app without one. */
   token?: string | null;
-  /** Environment variables, as the server would read them: DATABASE_URL, POSTHOG_*, NODE_ENV. */
+  /** Environment variables, as the server would read them: DATABASE_URL, POSTHOG_*, NODE_ENV, LOG_LEVEL. */
   env?: Record<string, string>;
 }
 
-/** What the app printed: its own lines, PostHog's, and its error log. */
+/** What the app printed: its log lines (warnings and errors on stderr), and the libraries' console output. */
 export interface Output {
   stdout: string;
   stderr: string;
@@ -57,11 +58,12 @@ export { startCaptureSink };
 const FLAG_DEFINITIONS_WAIT_MS = 2_000;
 const POSTHOG_FLUSH_MS = 2_000;
 
-// The apps log server errors with console.error, and posthog-node logs through
-// the console too. Each app runs in a context of its own (its server listens
-// inside it, so every request runs there too): what it writes goes to its
-// output, as a spawned server's would, not into the test report. Installed
-// before any PostHog client exists, since the SDK keeps the console's methods.
+// Each app's logger writes to its output. posthog-node's debug lines go
+// through the console: each app runs in a context of its own (its server
+// listens inside it, so every request runs there too), and what it prints
+// goes to its output too, as a spawned server's would, not into the test
+// report. Installed before any PostHog client exists, since the SDK keeps the
+// console's methods.
 const appOutput = new AsyncLocalStorage<Output>();
 const CONSOLE_STREAMS = { log: 'stdout', info: 'stdout', debug: 'stdout', warn: 'stderr', error: 'stderr' } as const;
 for (const name of Object.keys(CONSOLE_STREAMS) as (keyof typeof CONSOLE_STREAMS)[]) {
@@ -71,14 +73,6 @@ for (const name of Object.keys(CONSOLE_STREAMS) as (keyof typeof CONSOLE_STREAMS
     if (output) output[CONSOLE_STREAMS[name]] += `${format(...args)}\n`;
     else original.apply(console, args);
   });
-}
-
-function recordingLog(output: Output): Log {
-  return {
-    log: (...args: unknown[]) => (output.stdout += `${format(...args)}\n`),
-    warn: (...args: unknown[]) => (output.stderr += `${format(...args)}\n`),
-    error: (...args: unknown[]) => (output.stderr += `${format(...args)}\n`),
-  };
 }
 
 /**
@@ -103,11 +97,17 @@ export async function startApp({ sink, token = newProjectToken(), env = {} }: Ap
     if (target) settings.POSTHOG_HOST = target.url;
     Object.assign(settings, env);
     const config = loadConfig(settings);
+    const logger = await createLogger({
+      level: config.logLevel,
+      production: config.production,
+      stdout: appendTo(output, 'stdout'),
+      stderr: appendTo(output, 'stderr'),
+    });
 
     return await appOutput.run(output, async () => {
       const store = await openStore(config.databaseUrl);
       closers.push(() => store.close());
-      const posthog = createPostHog(config.posthog, recordingLog(output));
+      const posthog = createPostHog(config.posthog, logger);
       // stopPostHog shuts the client down once all was delivered. A server
       // would exit now; this process goes on, so the client's timers and flag
       // poller must stop even with events left.
@@ -121,6 +121,7 @@ export async function startApp({ sink, token = newProjectToken(), env = {} }: Ap
         posthog,
         production: config.production,
         page: loadPage(config.posthog),
+        logger,
       });
 
       let stopped: Promise<number> | undefined;

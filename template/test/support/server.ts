@@ -46,7 +46,8 @@ export interface ScenarioResult<T> {
 export { startCaptureSink };
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const READY_LINE = /listening on (http:\/\/\S+)/;
+// In text, or inside a JSON line's "msg" (NODE_ENV=production).
+const READY_LINE = /listening on (http:\/\/[^\s"]+)/;
 const READY_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 15_000;
 

@@ -36,8 +36,8 @@ export default fp(
     // keeps its 4xx; anything else is the server's fault, sent to PostHog once.
     fastify.setErrorHandler((error, request, reply) => {
       const { status, headers, body } = errorReply(error, { production });
+      // The request's log line carries the error (plugins/request-log.js).
       if (isServerError(error)) {
-        console.error(error);
         const caller =
           request.caller ?? anonymousCaller({ headers: request.headers, method: request.method, url: request.url });
         posthog.captureException(error, caller.distinctId, exceptionProperties(caller, status));
