@@ -63,3 +63,14 @@ BENCH_ARGS ?=
 .PHONY: bench
 bench: venv
 	COPIER=$(abspath $(VENV))/bin/copier node bench/bench.mjs --write docs/benchmarks.md $(BENCH_ARGS)
+
+# What a request costs as a user's todos grow: p50 and server CPU per request for
+# POST, PATCH, DELETE, GET's first page, stats, me and login, for a user with 10
+# todos and one with 50,000 (seeded straight into the database), on SQLite and
+# PostgreSQL; prints the ratios and fails when one is over 1.15. A few minutes;
+# BENCH_DATA_ARGS passes options (`node bench/data.mjs --help`).
+BENCH_DATA_ARGS ?=
+
+.PHONY: bench-data
+bench-data: venv
+	COPIER=$(abspath $(VENV))/bin/copier node bench/data.mjs $(BENCH_DATA_ARGS)

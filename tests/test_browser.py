@@ -23,6 +23,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -336,6 +337,71 @@ def test_browser_and_server_share_person_and_session(render, npm_env, browser, f
     assert {session_id, second_session_id} <= browser_sessions
     # Static files and the config route send nothing: no stray server events, no errors.
     assert not [e for e in events if e["event"] == "$exception"]
+
+
+def api_call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None):
+    """One JSON API call from the test itself (not through the page)."""
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{base}{path}", data=data, method=method, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def shown_titles(page) -> list[str]:
+    return page.locator("#todo-list li .title").all_inner_texts()
+
+
+@pytest.mark.slow
+def test_page_loads_more_todos_as_the_user_scrolls(render, npm_env, browser):
+    """The list comes a page (50) at a time: scrolling down to "Show more", or
+    clicking it, loads the next; a todo added meanwhile comes with the last page."""
+    result = render(project_name="browser-pages")
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    npm(project, npm_env, "install", "--no-audit", "--no-fund")
+    server = Server(project, npm_env)
+    try:
+        line = server.wait_for("listening on http://")
+        base = line.split("listening on ", 1)[1].split()[0].rstrip("/")
+        email = "lin@example.com"
+        token = api_call(base, "POST", "/api/auth/signup", {"email": email, "password": PASSWORD})["token"]
+        titles = [f"todo {i}" for i in range(1, 121)]
+        for title in titles:
+            api_call(base, "POST", "/api/todos", {"title": title}, token)
+
+        page, page_errors = new_page(browser)
+        page.goto(f"{base}/")
+        wait_visible(page, "#auth")
+        with page.expect_response(re.compile(r"/api/todos\?")) as first_page:
+            log_in(page, email)
+        assert first_page.value.json()["nextCursor"], first_page.value.json()
+        wait_visible(page, "#more")
+        assert shown_titles(page) == titles[:50]
+        assert page.locator("#empty").is_hidden()
+
+        # Added while pages remain: not shown yet, it is last of all.
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/api/todos")):
+            page.fill("#todo-form [name=title]", "added while scrolling")
+            page.click("#todo-form button[type=submit]")
+        page.locator("#more", has_text="new todos are at the end").wait_for()
+        assert len(shown_titles(page)) == 50
+
+        # Scrolling down to the button loads the next page.
+        with page.expect_response(re.compile(r"/api/todos\?.*cursor=")):
+            page.locator("#more").scroll_into_view_if_needed()
+        page.locator("#todo-list li").nth(99).wait_for()
+        # Clicking it loads the last one, and the button goes. (A click in the
+        # page: Playwright's own would scroll to the button and load it that way.)
+        page.locator("#more").dispatch_event("click")
+        page.locator("#todo-list li").nth(120).wait_for()
+        page.locator("#more").wait_for(state="hidden")
+        assert shown_titles(page) == [*titles, "added while scrolling"]
+        assert page_errors == [], page_errors
+    finally:
+        assert server.stop() == 0, "".join(server.output)
 
 
 @pytest.mark.slow

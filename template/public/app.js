@@ -7,6 +7,7 @@
 // the same session (and session replay) as the browser's.
 
 const SESSION_TOKEN_KEY = 'api-token';
+const PAGE_SIZE = 50;
 const $ = (selector) => document.querySelector(selector);
 
 const posthog = await startPostHog();
@@ -142,14 +143,61 @@ async function showTodos(user) {
   $('#stats').textContent = '';
   showError(null);
   showStatus();
-  const { todos } = await api('GET', '/api/todos');
-  renderTodos(todos);
+  await showFirstPage();
 }
 
-function renderTodos(todos) {
-  $('#todo-list').replaceChildren(...todos.map(todoItem));
-  $('#empty').hidden = todos.length > 0;
+// --- Todos, a page at a time ---------------------------------------------------
+// GET /api/todos answers a page (oldest first) and a cursor for the next one.
+// The list shows the pages loaded so far; "Show more", or scrolling down to
+// it, loads the next. The cursor stays right while todos are added and deleted.
+
+const list = { cursor: null, loading: null, generation: 0, addedAtEnd: false };
+
+/** Starts the list over from the first page (after login, or for another user). */
+function showFirstPage() {
+  list.generation += 1;
+  list.cursor = null;
+  list.loading = null;
+  list.addedAtEnd = false;
+  $('#todo-list').replaceChildren();
+  return loadNextPage({ first: true });
 }
+
+/** Appends the next page; a call while one is loading waits for that one. */
+function loadNextPage({ first = false } = {}) {
+  if (!first && (list.loading || list.cursor === null)) return list.loading;
+  const generation = list.generation;
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (list.cursor !== null) query.set('cursor', list.cursor);
+  list.loading = (async () => {
+    try {
+      const { todos, nextCursor } = await api('GET', `/api/todos?${query}`);
+      // Another user's list (or a fresh one) has replaced this one meanwhile.
+      if (generation !== list.generation) return;
+      $('#todo-list').append(...todos.map(todoItem));
+      list.cursor = nextCursor;
+    } finally {
+      if (generation === list.generation) list.loading = null;
+      showListState();
+    }
+  })();
+  return list.loading;
+}
+
+function showListState() {
+  const more = list.cursor !== null;
+  $('#more').hidden = !more;
+  $('#more').textContent = more && list.addedAtEnd ? 'Show more (new todos are at the end)' : 'Show more';
+  $('#empty').hidden = more || $('#todo-list').children.length > 0;
+  // Observed anew, so that a button still in view after a page loads the next one too.
+  scrolledToMore.disconnect();
+  if (more && !list.loading) scrolledToMore.observe($('#more'));
+}
+
+// Scrolling down to "Show more" loads the next page, as clicking it does.
+const scrolledToMore = new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting)) run(() => loadNextPage());
+});
 
 function todoItem(todo) {
   const item = document.createElement('li');
@@ -179,7 +227,7 @@ function todoItem(todo) {
   remove.addEventListener('click', () => run(async () => {
     await api('DELETE', `/api/todos/${todo.id}`);
     item.remove();
-    $('#empty').hidden = $('#todo-list').children.length > 0;
+    showListState();
   }));
 
   item.append(checkbox, title, remove);
@@ -257,9 +305,16 @@ $('#todo-form').addEventListener('submit', (event) => {
   run(async () => {
     const { todo } = await api('POST', '/api/todos', { title: fields(form).title });
     form.reset();
-    $('#todo-list').append(todoItem(todo));
-    $('#empty').hidden = true;
+    // The newest todo comes last of all: shown now when the list has every
+    // page (the one on its way may hold it already), else with the last page.
+    await list.loading;
+    const shown = [...$('#todo-list').children].some((item) => item.dataset.id === todo.id);
+    if (list.cursor === null && !shown) $('#todo-list').append(todoItem(todo));
+    list.addedAtEnd = list.cursor !== null;
+    showListState();
   });
+
+$('#more').addEventListener('click', () => run(() => loadNextPage()));
 });
 
 $('#stats-button').addEventListener('click', () => run(async () => {

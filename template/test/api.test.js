@@ -239,10 +239,11 @@ describe('todos', () => {
 
     const res = await api.request('GET', '/api/todos', { token: alice.token });
     assert.equal(res.status, 200);
-    assert.deepEqual(keysOf(res.body), ['todos']);
-    assert.deepEqual(res.body.todos.map((todo) => todo.id).sort(), mine.map((todo) => todo.id).sort());
+    assert.deepEqual(keysOf(res.body), ['nextCursor', 'todos']);
+    assert.deepEqual(res.body.todos, mine);
+    assert.equal(res.body.nextCursor, null);
     const empty = await api.request('GET', '/api/todos', { token: (await api.signup()).token });
-    assert.deepEqual(empty.body, { todos: [] });
+    assert.deepEqual(empty.body, { todos: [], nextCursor: null });
   });
 
   it('edits the title and completes and reopens a todo', async () => {
@@ -289,7 +290,7 @@ describe('todos', () => {
     const res = await api.request('DELETE', `/api/todos/${todo.id}`, { token });
     assert.equal(res.status, 204);
     assert.equal(res.text, '');
-    assert.deepEqual((await api.request('GET', '/api/todos', { token })).body, { todos: [] });
+    assert.deepEqual((await api.request('GET', '/api/todos', { token })).body, { todos: [], nextCursor: null });
     assertError(await api.request('DELETE', `/api/todos/${todo.id}`, { token }), 404);
   });
 
@@ -372,9 +373,21 @@ describe('GET /api/stats', () => {
     assert.deepEqual(keysOf(res.body), ['completed', 'open', 'todos', 'total']);
     assert.deepEqual([res.body.total, res.body.completed, res.body.open], [3, 1, 2]);
     const listed = await api.request('GET', '/api/todos', { token });
-    assert.deepEqual(res.body.todos.map((todo) => todo.id).sort(), listed.body.todos.map((todo) => todo.id).sort());
+    assert.deepEqual(res.body.todos, listed.body.todos.toReversed());
     // The flag was asked for this user, not for anyone else.
     assert.ok(sink.requests.some((r) => r.path.startsWith('/flags') && r.body?.distinct_id === user.id));
+  });
+
+  it('gives the 10 most recently created todos, newest first, however many there are', async () => {
+    const { token, user } = await userWithTodos();
+    detailedUsers.add(user.id);
+    const added = [];
+    for (let i = 1; i <= 12; i += 1) added.push(await api.addTodo(token, `later ${i}`));
+    await api.request('DELETE', `/api/todos/${added[11].id}`, { token });
+    const res = await api.request('GET', '/api/stats', { token });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual([res.body.total, res.body.completed, res.body.open], [14, 1, 13]);
+    assert.deepEqual(res.body.todos, added.slice(1, 11).toReversed());
   });
 
   it('counts zero todos', async () => {

@@ -167,6 +167,18 @@ function table(port: string): Case[] {
     get('an overlong UTF-8 sequence in a todo id', '/api/todos/%C0%AF', [INVALID, NOT_FOUND]),
     get('%zz on an unknown path', '/nope/%zz', [INVALID, NOT_FOUND]),
     get('%zz in the query only', '/api/todos?%zz=1', LISTED),
+    // The list's page size and cursor: the services check them alike everywhere
+    // (Fastify's querystring schema refuses a name given twice first).
+    get('a page of one', '/api/todos?limit=1', LISTED),
+    get('a page size of 0', '/api/todos?limit=0', INVALID),
+    get('a page size over 100', '/api/todos?limit=101', INVALID),
+    get('a page size that is no number', '/api/todos?limit=ten', INVALID),
+    get('a page size with malformed percent-encoding', '/api/todos?limit=%zz', INVALID),
+    get('a page size given twice', '/api/todos?limit=1&limit=2', INVALID),
+    get('an empty cursor', '/api/todos?cursor=', INVALID),
+    get('a cursor the server did not make', '/api/todos?cursor=not-a-cursor', INVALID),
+    get('a cursor with malformed percent-encoding', '/api/todos?cursor=%zz', INVALID),
+    get('a cursor given twice', '/api/todos?cursor=MQ&cursor=MQ', INVALID),
     get('a bare % in the query', '/health?x=%', HEALTHY),
     get('a double slash in front', '//api/todos', NOT_FOUND),
     get('a double slash inside', '/api//todos', NOT_FOUND),

@@ -45,6 +45,26 @@ export interface StoreOptions {
   sessionTtlSeconds?: number;
 }
 
+/** A user's numbers, kept up to date by every write rather than counted. */
+export interface TodoCounts {
+  total: number;
+  completed: number;
+}
+
+/**
+ * A todo's place in its user's list (todos.seq): every new todo gets a higher
+ * one than any before it, and it never changes, so "after this one" means the
+ * same thing however many todos are added or deleted meanwhile.
+ */
+export type TodoPosition = number;
+
+/** One page of a user's todos, oldest first. */
+export interface TodoPage {
+  todos: Todo[];
+  /** Where the next page starts (after the last todo of this one); null when this is the last page. */
+  next: TodoPosition | null;
+}
+
 /** What updateTodo may change; a field left out keeps its value. */
 export type TodoChanges = Partial<Pick<Todo, 'title' | 'completed' | 'completedAt'>>;
 
@@ -77,14 +97,25 @@ export interface Store {
   recordLoginFailure(email: string, policy: LoginThrottle): Promise<LoginFailures & { counted: boolean }>;
   /** A successful login forgets the address's failures. */
   clearLoginFailures(email: string): Promise<void>;
-  /** Oldest first. */
-  listTodos(userId: string): Promise<Todo[]>;
-  countTodos(userId: string): Promise<number>;
+  // What a request reads and writes is bounded by the page it asks for, never
+  // by how many todos the user or the database holds: each query below is
+  // served by an index, and counts come from counters kept with the todos.
+
+  /** At most `limit` todos, oldest first, after `after` (from the first when undefined). */
+  listTodos(userId: string, page: { limit: number; after?: TodoPosition }): Promise<TodoPage>;
+  /** The `count` most recently created, newest first. */
+  recentTodos(userId: string, count: number): Promise<Todo[]>;
+  /** The user's counters (zero for a user who never had a todo). */
+  todoCounts(userId: string): Promise<TodoCounts>;
   findTodo(userId: string, id: string): Promise<Todo | undefined>;
-  addTodo(userId: string, title: string): Promise<Todo>;
-  /** The todo as stored after the change; undefined when it no longer exists. */
+  /** Adds the todo and counts it, in one transaction: the counts include it. */
+  addTodo(userId: string, title: string): Promise<{ todo: Todo; counts: TodoCounts }>;
+  /**
+   * The todo as stored after the change; undefined when it no longer exists.
+   * A change of `completed` moves the completed counter in the same transaction.
+   */
   updateTodo(userId: string, id: string, changes: TodoChanges): Promise<Todo | undefined>;
-  /** The deleted todo; undefined when there was none. */
+  /** The deleted todo, uncounted in the same transaction; undefined when there was none. */
   deleteTodo(userId: string, id: string): Promise<Todo | undefined>;
   /** Whether the database answers now (for /health). */
   isAvailable(): Promise<boolean>;

@@ -1,19 +1,21 @@
 import { publicTodo } from '../data/store.js';
 import { HttpError } from './errors.js';
-import { parseNewTodo, parseTodoChanges } from './validation.js';
+import { parseNewTodo, parseTodoChanges, parseTodoListQuery, todoCursor } from './validation.js';
 
 const notFound = () => new HttpError(404, 'Todo not found');
 
 export function createTodos({ store, events }) {
   return {
-    async list(user) {
-      return (await store.listTodos(user.id)).map(publicTodo);
+    async list(user, query) {
+      const { todos, next } = await store.listTodos(user.id, parseTodoListQuery(query));
+      return { todos: todos.map(publicTodo), nextCursor: next === null ? null : todoCursor(next) };
     },
 
     async add(user, body) {
       const { title } = parseNewTodo(body);
-      const todo = await store.addTodo(user.id, title);
-      events.todoAdded(user, todo, await store.countTodos(user.id));
+      // The total comes from the user's counter, updated with the insert.
+      const { todo, counts } = await store.addTodo(user.id, title);
+      events.todoAdded(user, todo, counts.total);
       return publicTodo(todo);
     },
 

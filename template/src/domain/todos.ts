@@ -1,12 +1,19 @@
 import { publicTodo, type PublicTodo, type Store, type TodoChanges, type User } from '../data/store.ts';
 import { HttpError } from './errors.ts';
 import type { Events } from './events.ts';
-import { parseNewTodo, parseTodoChanges } from './validation.ts';
+import { parseNewTodo, parseTodoChanges, parseTodoListQuery, todoCursor } from './validation.ts';
+
+/** GET /api/todos: one page, oldest first, and where the next one starts. */
+export interface TodoList {
+  todos: PublicTodo[];
+  /** null on the last page */
+  nextCursor: string | null;
+}
 
 /** A user's todos: each write checks its input, stores it and sends its event. */
 export interface Todos {
-  /** Oldest first. */
-  list(user: User): Promise<PublicTodo[]>;
+  /** One page, oldest first; `query` is the request's parsed query string (limit, cursor). */
+  list(user: User, query: unknown): Promise<TodoList>;
   add(user: User, body: unknown): Promise<PublicTodo>;
   update(user: User, id: string, body: unknown): Promise<PublicTodo>;
   remove(user: User, id: string): Promise<void>;
@@ -16,14 +23,16 @@ const notFound = () => new HttpError(404, 'Todo not found');
 
 export function createTodos({ store, events }: { store: Store; events: Events }): Todos {
   return {
-    async list(user) {
-      return (await store.listTodos(user.id)).map(publicTodo);
+    async list(user, query) {
+      const { todos, next } = await store.listTodos(user.id, parseTodoListQuery(query));
+      return { todos: todos.map(publicTodo), nextCursor: next === null ? null : todoCursor(next) };
     },
 
     async add(user, body) {
       const { title } = parseNewTodo(body);
-      const todo = await store.addTodo(user.id, title);
-      events.todoAdded(user, todo, await store.countTodos(user.id));
+      // The total comes from the user's counter, updated with the insert.
+      const { todo, counts } = await store.addTodo(user.id, title);
+      events.todoAdded(user, todo, counts.total);
       return publicTodo(todo);
     },
 

@@ -7,6 +7,8 @@ const MAX_EMAIL_LENGTH = 254;
 const MIN_PASSWORD_LENGTH = 8;
 const MAX_NAME_LENGTH = 200;
 const MAX_TITLE_LENGTH = 500;
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
 
 // One message per field. Every framework's routes hand their parsed body to the
 // services, which run these checks, so each mistake gets the same words everywhere.
@@ -20,6 +22,8 @@ export const MESSAGES = {
   title: `title must be a non-empty string of at most ${MAX_TITLE_LENGTH} characters`,
   completed: 'completed must be true or false',
   changes: 'Send title and/or completed to update a todo',
+  limit: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
+  cursor: 'cursor must be a nextCursor from an earlier answer, unchanged',
 };
 
 function invalid(message) {
@@ -113,4 +117,41 @@ export function parseTodoChanges(body) {
     throw invalid(MESSAGES.changes);
   }
   return changes;
+}
+
+/**
+ * The query of GET /api/todos, as each framework parsed it (values are
+ * strings, or lists when a name is repeated): `limit` (1 to 100, default 50)
+ * and `cursor` (a nextCursor, unchanged). Other names are ignored.
+ */
+export function parseTodoListQuery(query) {
+  const { limit: rawLimit, cursor: rawCursor } = query ?? {};
+  let limit = DEFAULT_PAGE_SIZE;
+  if (rawLimit !== undefined) {
+    if (typeof rawLimit !== 'string' || !/^\d{1,3}$/.test(rawLimit)) throw invalid(MESSAGES.limit);
+    limit = Number(rawLimit);
+    if (limit < 1 || limit > MAX_PAGE_SIZE) throw invalid(MESSAGES.limit);
+  }
+  if (rawCursor === undefined) return { limit };
+  if (typeof rawCursor !== 'string') throw invalid(MESSAGES.cursor);
+  const after = positionOf(rawCursor);
+  if (after === undefined) throw invalid(MESSAGES.cursor);
+  return { limit, after };
+}
+
+// A cursor is the position of the last todo on a page (see TodoPosition),
+// base64url-encoded so that clients treat it as opaque rather than as a number
+// to do arithmetic on. Only what todoCursor makes is accepted back.
+
+/** The nextCursor of a page that ends with the todo at `position`. */
+export function todoCursor(position) {
+  return Buffer.from(String(position)).toString('base64url');
+}
+
+function positionOf(cursor) {
+  if (!/^[A-Za-z0-9_-]{1,24}$/.test(cursor)) return undefined;
+  const text = Buffer.from(cursor, 'base64url').toString('latin1');
+  const position = Number(text);
+  const canonical = /^[1-9]\d*$/.test(text) && Number.isSafeInteger(position) && todoCursor(position) === cursor;
+  return canonical ? position : undefined;
 }

@@ -18,10 +18,12 @@ export interface MeBody {
 export interface TodoBody {
   todo: PublicTodo;
 }
+/** GET /api/todos: one page, oldest first; nextCursor is null on the last page. */
 export interface TodoListBody {
   todos: PublicTodo[];
+  nextCursor: string | null;
 }
-/** GET /api/stats; `todos` only when detailed-analytics is on for the caller. */
+/** GET /api/stats; `todos` (the 10 most recently created) only when detailed-analytics is on for the caller. */
 export interface StatsBody {
   total: number;
   completed: number;

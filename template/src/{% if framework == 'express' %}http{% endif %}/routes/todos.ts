@@ -6,8 +6,9 @@ import { requireUser } from '../caller.ts';
 export function todosRouter({ todos }: Services): Router {
   const router = Router();
 
+  // ?limit=&cursor= go to the services as Express parsed them.
   router.get('/', requireUser, async (req, res) => {
-    res.json({ todos: await todos.list(req.user!) });
+    res.json(await todos.list(req.user!, req.query));
   });
 
   router.post('/', requireUser, async (req, res) => {

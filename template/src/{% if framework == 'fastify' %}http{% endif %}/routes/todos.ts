@@ -1,8 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { requireUser } from '../plugins/auth.ts';
 
-// The schemas give the fields' types only; what makes a valid title is the
-// services' to say (src/domain/validation.ts), as in every framework.
+// The schemas give the fields' types only; what makes a valid title, limit
+// or cursor is the services' to say (src/domain/validation.ts), as in every
+// framework. A value of the wrong type (a name given twice is a list) is a 400.
+const listQuery = {
+  type: 'object',
+  properties: { limit: { type: 'string' }, cursor: { type: 'string' } },
+};
 const todoBody = {
   type: 'object',
   properties: { title: { type: 'string' }, completed: { type: 'boolean' } },
@@ -23,8 +28,8 @@ const todos: FastifyPluginAsync = async (fastify) => {
   // Every route in this plugin is for signed-in users.
   fastify.addHook('onRequest', requireUser);
 
-  fastify.get('/', async (request) => {
-    return { todos: await todos.list(request.user!) };
+  fastify.get('/', { schema: { querystring: listQuery } }, async (request) => {
+    return todos.list(request.user!, request.query);
   });
 
   fastify.post('/', { schema: { body: todoBody } }, async (request, reply) => {

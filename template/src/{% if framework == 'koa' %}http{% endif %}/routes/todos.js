@@ -5,8 +5,9 @@ import { requireUser } from '../caller.js';
 export function todosRouter({ todos }) {
   const router = new Router({ prefix: '/api/todos' });
 
+  // ?limit=&cursor= go to the services as Koa parsed them.
   router.get('/', requireUser, async (ctx) => {
-    ctx.body = { todos: await todos.list(ctx.state.user) };
+    ctx.body = await todos.list(ctx.state.user, ctx.query);
   });
 
   router.post('/', requireUser, async (ctx) => {

@@ -6,8 +6,9 @@ import { requireUser, type State } from '../caller.ts';
 export function todosRouter({ todos }: Services): Router<State> {
   const router = new Router<State>({ prefix: '/api/todos' });
 
+  // ?limit=&cursor= go to the services as Koa parsed them.
   router.get('/', requireUser, async (ctx) => {
-    ctx.body = { todos: await todos.list(ctx.state.user!) };
+    ctx.body = await todos.list(ctx.state.user!, ctx.query);
   });
 
   router.post('/', requireUser, async (ctx) => {
