@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Agent, get } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { assertError, newProjectToken } from './support/client.ts';
+import { assertError, newProjectToken, UNREACHABLE_POSTHOG } from './support/client.ts';
 import { named, namesOf } from './support/events.ts';
 import { runScenario, startCaptureSink, startServer, stopCleanly } from './support/server.ts';
 import type { CaptureSink } from '../scripts/capture-sink.ts';
@@ -140,9 +140,7 @@ function assertBoundedExit({ code, ms, output }: Exit & { ms: number; output: st
 
 describe('shutdown while PostHog is unreachable', { concurrency: true }, () => {
   it('exits promptly when nothing listens on the PostHog port, saying how many events were lost', async () => {
-    const closed = await startCaptureSink();
-    await closed.close();
-    const server = await startServer({ env: { POSTHOG_HOST: closed.url } });
+    const server = await startServer({ env: { POSTHOG_HOST: UNREACHABLE_POSTHOG } });
     try {
       await server.signup();
       assertBoundedExit(await timedStop(server), 2);
@@ -166,15 +164,13 @@ describe('shutdown while PostHog is unreachable', { concurrency: true }, () => {
   });
 
   it('reports failed deliveries in one line per kind of problem, without stack traces', async () => {
-    const closed = await startCaptureSink();
-    await closed.close();
-    const server = await startServer({ env: { POSTHOG_HOST: closed.url } });
+    const server = await startServer({ env: { POSTHOG_HOST: UNREACHABLE_POSTHOG } });
     try {
       await server.signup();
       // The SDK retries a failed batch three times, 3 s apart, then reports it.
       const line = await server.waitForOutput(/cannot be reached/, { timeout: 20_000 });
       assert.match(line, /ECONNREFUSED/);
-      assert.ok(line.includes(closed.url), line);
+      assert.ok(line.includes(UNREACHABLE_POSTHOG), line);
       const { output } = await timedStop(server);
       assert.equal(output.split('\n').filter((text) => /cannot be reached/.test(text)).length, 1, output);
       assert.doesNotMatch(output, STACK_LINE);

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { PostHog } from 'posthog-node';
 import { checkNodeVersion, SUPPORTED_NODE } from '../scripts/check-node.js';
-import { newProjectToken } from './support/client.ts';
+import { newProjectToken, UNREACHABLE_POSTHOG } from './support/client.ts';
 import { startCaptureSink } from './support/server.ts';
 import type { CaptureSink } from '../scripts/capture-sink.ts';
 
@@ -103,9 +103,10 @@ describe('npm run posthog:check', { concurrency: true }, () => {
   });
 
   it('fails when PostHog cannot be reached', async () => {
-    const closed = await startCaptureSink();
-    await closed.close();
-    const { code, stderr } = await runCheck({ POSTHOG_PROJECT_TOKEN: newProjectToken(), POSTHOG_HOST: closed.url });
+    const { code, stderr } = await runCheck({
+      POSTHOG_PROJECT_TOKEN: newProjectToken(),
+      POSTHOG_HOST: UNREACHABLE_POSTHOG,
+    });
     assert.equal(code, 1);
     assert.match(stderr, /Could not reach PostHog/);
   });

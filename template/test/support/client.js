@@ -13,6 +13,14 @@ export function uniquePassword() {
   return `pw-${randomBytes(12).toString('hex')}`;
 }
 
+/**
+ * A PostHog host where nothing listens, so every connection is refused at
+ * once: port 1 of the loopback interface. The kernel never hands it out for
+ * port 0, which every server in these tests listens on; the port of a sink
+ * closed for the purpose could be taken by another test's server meanwhile.
+ */
+export const UNREACHABLE_POSTHOG = 'http://127.0.0.1:1';
+
 export function newProjectToken() {
   return `phc_test_${randomBytes(12).toString('hex')}`;
 }
