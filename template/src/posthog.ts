@@ -242,7 +242,7 @@ function problemReporter({ host, debug }: Pick<PostHogConfig, 'host' | 'debug'>,
 }
 
 export function createPostHog(
-  { apiKey, host, debug, secretKey, flagsPollIntervalMs }: PostHogConfig,
+  { apiKey, host, debug, secretKey, flagsPollIntervalMs }: Omit<PostHogConfig, 'proxyPath'>,
   log: Log = console,
 ): PostHog {
   if (!apiKey) {
