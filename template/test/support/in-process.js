@@ -47,6 +47,20 @@ function recordingLog(output) {
   };
 }
 
+/** `store`, noting the name of each of its methods called in `calls`. */
+function recordingCalls(store, calls) {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args) => {
+        calls.push(String(name));
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
 /**
  * Starts the app and resolves once it listens. `token: null` starts it
  * without a PostHog token; `env` adds or overrides variables. Each app gets an
@@ -71,7 +85,9 @@ export async function startApp({ sink, token = newProjectToken(), env = {} } = {
     const config = loadConfig(settings);
 
     return await appOutput.run(output, async () => {
-      const store = await openStore(config.databaseUrl);
+      // Every Store method the app calls, by name, in order: what a request did to the database.
+      const storeCalls = [];
+      const store = recordingCalls(await openStore(config.databaseUrl), storeCalls);
       closers.push(() => store.close());
       const posthog = createPostHog(config.posthog, recordingLog(output));
       // stopPostHog shuts the client down once all was delivered. A server
@@ -97,6 +113,8 @@ export async function startApp({ sink, token = newProjectToken(), env = {} } = {
         output,
         /** The sink the app sends to (none when env.POSTHOG_HOST names another host). */
         sink: target,
+        /** The names of the Store methods the app has called so far, in order. */
+        storeCalls,
         ...createClient(server.url),
 
         /**
