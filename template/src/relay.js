@@ -183,23 +183,27 @@ export function forward(req, { origin, host, path }) {
     });
     const tooSlow = () =>
       upstream.destroy(Object.assign(new Error('PostHog did not answer in time'), { code: 'RELAY_TIMEOUT' }));
+    let answered = false;
     let deadline = setTimeout(tooSlow, RELAY_TIMEOUTS.connectMs);
     upstream.once('socket', (socket) => {
       // A kept-alive connection is connected already.
       if (!socket.connecting) clearTimeout(deadline);
       else socket.once('connect', () => clearTimeout(deadline));
     });
+    // All of the request sent: PostHog has answerMs to start answering.
     upstream.once('finish', () => {
       clearTimeout(deadline);
-      deadline = setTimeout(tooSlow, RELAY_TIMEOUTS.answerMs);
+      if (!answered) deadline = setTimeout(tooSlow, RELAY_TIMEOUTS.answerMs);
     });
-    upstream.once('timeout', tooSlow);
+    upstream.on('timeout', tooSlow);
     upstream.once('close', () => clearTimeout(deadline));
     upstream.once('response', (answer) => {
+      answered = true;
       clearTimeout(deadline);
       resolve(answer);
     });
-    upstream.once('error', reject);
+    // Before the answer: the request failed. After it: the answer's stream ends with the error too.
+    upstream.on('error', reject);
     // The body goes out as it comes in. Not pipeline(): a PostHog that fails
     // must not take the client's connection with it, which still gets its 502.
     req.pipe(upstream);
