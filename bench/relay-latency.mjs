@@ -9,13 +9,15 @@
 //
 // Each PROJECT_DIR is a generated project with the page, `npm install`ed
 // (copier copy --trust --defaults --data framework=fastify . /tmp/p-fastify).
-// The sink runs in this process (it is the same for both paths), the server
-// in its own, with an in-memory SQLite database. Needs Node 22.22+.
+// The sink (`npm run posthog:inspect`) and the server run in processes of
+// their own, so that both paths cross processes as they would cross machines;
+// the server with an in-memory SQLite database. Needs Node 22.22+. On a shared
+// machine p99 mostly measures how long the OS takes to wake a process: the
+// relay path has two more hops than the direct one.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
@@ -123,10 +125,29 @@ async function startServer(dir, sinkUrl) {
   return { url, relay: pkg.config.posthogProxyPath, stop: () => child.kill('SIGTERM') };
 }
 
+/** The project's capture sink in its own process, printing (to a pipe that is drained) each event. */
+async function startSink(dir) {
+  const script = existsSync(join(dir, 'scripts/capture-sink.js')) ? 'scripts/capture-sink.js' : 'scripts/capture-sink.ts';
+  const child = spawn(process.execPath, [script, '--port', '0', '--json'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.resume();
+  const url = await new Promise((resolveUrl, reject) => {
+    let err = '';
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(err);
+      if (match) resolveUrl(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`sink exited (${code}):\n${err}`)));
+  });
+  child.stderr.resume();
+  return { url, close: () => child.kill('SIGTERM') };
+}
+
 async function measure(dir) {
-  const sinkFile = existsSync(join(dir, 'scripts/capture-sink.js')) ? 'scripts/capture-sink.js' : 'scripts/capture-sink.ts';
-  const { startCaptureSink } = await import(pathToFileURL(join(dir, sinkFile)).href);
-  const sink = await startCaptureSink();
+  const sink = await startSink(dir);
   const server = await startServer(dir, sink.url);
   if (!server.relay) throw new Error(`${dir}: no relay (a project without the page?)`);
   const query = '/e/?ip=0&ver=1.449.2&compression=gzip-js';
@@ -142,11 +163,10 @@ async function measure(dir) {
         const ms = await post(which === 'direct' ? direct : relayed, body);
         if (i >= WARMUP) times[which].push(ms);
       }
-      sink.reset();
     }
   } finally {
     server.stop();
-    await sink.close();
+    sink.close();
   }
   return { times };
 }
