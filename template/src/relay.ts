@@ -144,18 +144,17 @@ const TIMEOUTS = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
-  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
 ]);
 
+// The innermost code along the cause chain: a proxy library's error (Fastify's
+// "Gateway Timeout") wraps the network's (UND_ERR_HEADERS_TIMEOUT, ECONNREFUSED).
 function errorCode(error: unknown): string | undefined {
-  // The first code along the cause chain: a framework's error wraps the network's.
+  let code: string | undefined;
   for (let cause = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; cause && depth < 5; depth++) {
-    if (typeof cause.code === 'string' && cause.code !== 'FST_REPLY_FROM_INTERNAL_SERVER_ERROR') {
-      if (cause.code !== 'FST_REPLY_FROM_SERVICE_UNAVAILABLE' || !cause.cause) return cause.code;
-    }
+    if (typeof cause.code === 'string') code = cause.code;
     cause = cause.cause as typeof cause;
   }
-  return undefined;
+  return code;
 }
 
 /**
