@@ -8,12 +8,19 @@ the same `$session_id` on both sides, the server's `$identify` merging the
 browser's anonymous id (`$anon_distinct_id`), and the server's later events
 under the user id the browser identified with.
 
+The browser is blocked from PostHog's host, as an ad blocker would block it:
+posthog-js reaches PostHog only through the server's relay (POSTHOG_PROXY_PATH),
+and every event it sends still arrives, with the browser's own address. The
+page's Content-Security-Policy blocks nothing while it is used.
+
 Slow (npm install). `UPDATE_SCREENSHOT=1` also saves the page, as the Express
 run sees it, to docs/screenshot.png for the README (`make screenshot`).
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import queue
@@ -23,6 +30,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -184,23 +192,72 @@ def browser(chromium):
             browser.close()
 
 
-def new_page(browser):
+# Collects what the page's Content-Security-Policy blocks, from before any script runs.
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
+});
+"""
+
+
+def new_page(browser, blocked_hosts=()):
+    """A page, and the errors it reports: uncaught exceptions, and console messages about
+    the Content-Security-Policy. Requests to `blocked_hosts` fail, as an ad blocker fails them."""
     # The same Chrome under its everyday name: "HeadlessChrome" counts as a bot.
     user_agent = browser.new_page().evaluate("navigator.userAgent").replace("HeadlessChrome", "Chrome")
     context = browser.new_context(
         viewport={"width": 760, "height": 600}, device_scale_factor=2, user_agent=user_agent,
     )
+    for host in blocked_hosts:
+        context.route(re.compile(rf"^https?://{re.escape(host)}(/|$)"), lambda route: route.abort("blockedbyclient"))
+    context.add_init_script(CSP_WATCH)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text else None)
     return page, errors
+
+
+def csp_violations(page) -> list[str]:
+    return page.evaluate("window.__cspViolations")
+
+
+def assert_strict_csp(response):
+    """The page's own policy: scripts and connections to this origin only."""
+    policy = {
+        name: sources
+        for name, *sources in (directive.split() for directive in response.headers["content-security-policy"].split(";"))
+    }
+    assert policy["script-src"] == ["'self'"], policy
+    assert policy["connect-src"] == ["'self'"], policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers.get("referrer-policy"), response.headers
+
+
+def sent_events(request) -> list[dict]:
+    """The events in one of posthog-js's capture requests, decoded as PostHog decodes them."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.url).query)
+    body = request.post_data_buffer or b""
+    if "gzip" in query.get("compression", [""])[0] or body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    text = body.decode()
+    if "x-www-form-urlencoded" in (request.headers.get("content-type") or ""):
+        text = urllib.parse.parse_qs(text)["data"][0]
+    if not text.lstrip().startswith(("{", "[")):
+        text = base64.b64decode(text).decode()
+    data = json.loads(text)
+    events = data.get("batch", [data]) if isinstance(data, dict) else data
+    return [event for event in events if isinstance(event, dict)]
 
 
 # --- What the question generates (fast) --------------------------------------
 
 # src/domain/page.js ships either way: it finds public/ when the project has one.
-FRONTEND_FILES = ["public/index.html", "public/app.js", "public/style.css", "test/frontend.test.js"]
+FRONTEND_FILES = ["public/index.html", "public/app.js", "public/style.css", "test/frontend.test.js",
+                  "test/relay.test.js"]
 STATIC_HANDLERS = {"express": [], "fastify": ["@fastify/static"], "koa": ["koa-mount", "koa-static"]}
 
 
@@ -217,6 +274,18 @@ def test_frontend_by_default(render, framework):
     # The framework's own static handler serves public/ (src/domain/page.js finds it).
     assert any("page.publicDir" in path.read_text() for path in (project / "src").rglob("*.js"))
     assert "<title>posthog-node-app</title>" in (project / "public" / "index.html").read_text()
+    if framework == "fastify":
+        assert "@fastify/http-proxy" in dependencies
+
+    # The relay's path, drawn for this project and kept in its answers: never /ingest
+    # or a word blockers look for, and said where a user looks for it.
+    relay = package_json(project)["config"]["posthogProxyPath"]
+    assert re.fullmatch(r"/[a-z0-9]{8}", relay) and not re.search(r"[aeiou]", relay), relay
+    assert f"posthog_proxy_path: {relay}" in (project / ".copier-answers.yml").read_text()
+    assert f"# POSTHOG_PROXY_PATH={relay}\n" in (project / ".env.example").read_text()
+    assert f"`{relay}`" in (project / "README.md").read_text()
+    other = render(framework=framework, project_name="other-app").project_dir
+    assert package_json(other)["config"]["posthogProxyPath"] != relay, "each project draws its own"
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -230,6 +299,11 @@ def test_no_frontend_generates_none_of_it(render, framework):
     pkg = package_json(project)
     assert "posthog-js" not in pkg["dependencies"]
     assert "allowScripts" not in pkg
+    # No relay either: no path for it, nothing about it to configure.
+    assert "posthogProxyPath" not in pkg["config"]
+    assert "posthog_proxy_path" not in (project / ".copier-answers.yml").read_text()
+    for name in [".env.example", "README.md"]:
+        assert "POSTHOG_PROXY_PATH" not in (project / name).read_text(), name
     # The app is the same file with or without the page: it serves the page only
     # when src/domain/page.js finds public/, which it does not here.
     assert (project / "src" / "app.js").read_text() == (
@@ -247,17 +321,31 @@ def test_browser_and_server_share_person_and_session(render, npm_env, browser, f
     project = result.project_dir
     npm(project, npm_env, "install", "--no-audit", "--no-fund")
 
+    relay = package_json(project)["config"]["posthogProxyPath"]
     sink = CaptureSink(project, npm_env)
     server = Server(project, {**npm_env, "POSTHOG_HOST": sink.url, "POSTHOG_PROJECT_TOKEN": PROJECT_TOKEN})
     try:
         line = server.wait_for("listening on http://")
         base = line.split("listening on ", 1)[1].split()[0].rstrip("/")
-        page, page_errors = new_page(browser)
+        # PostHog (here the sink) is blocked, as ad blockers block PostHog's domains.
+        sink_host = urllib.parse.urlsplit(sink.url).netloc
+        page, page_errors = new_page(browser, blocked_hosts=[sink_host, "us.i.posthog.com",
+                                                             "us-assets.i.posthog.com", "us.posthog.com"])
+        # Every request the page makes, and the events in what it sends through the relay.
+        requested, relayed_events, relay_answers = [], [], []
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("request", lambda request: relayed_events.extend(sent_events(request))
+                if re.search(rf"{re.escape(relay)}/(e|i/v0/e)/", request.url) else None)
+        page.on("response", lambda response: relay_answers.append((response.status, response.url))
+                if f"{base}{relay}/" in response.url else None)
 
-        # The page loads, and posthog-js starts with the server's token and host.
-        page.goto(f"{base}/")
+        # The page loads with its strict policy, and posthog-js starts with the
+        # server's token, sending through the relay.
+        response = page.goto(f"{base}/")
+        assert_strict_csp(response)
         wait_visible(page, "#signup-form")
         assert page.title() == "posthog-node-app"
+        assert page.evaluate("window.posthog.config.api_host").endswith(relay)
         anonymous_id, session_id = posthog_ids(page)
         pageview = sink.wait_for("browser $pageview", from_browser("$pageview"))[0]
         assert pageview["distinct_id"] == anonymous_id
@@ -303,6 +391,18 @@ def test_browser_and_server_share_person_and_session(render, npm_env, browser, f
 
         browser_identifies = sink.wait_for("browser $identify", from_browser("$identify"), count=2)
         assert page_errors == [], page_errors
+        assert csp_violations(page) == []
+
+        # Every event the page sent reached PostHog through the relay, carrying the
+        # browser's address (X-Forwarded-For), though PostHog's host was blocked.
+        sent = {event["uuid"]: event["event"] for event in relayed_events}
+        assert {"$pageview", "$identify"} <= set(sent.values()), sent
+        arrived = sink.wait_for(f"the page's {len(sent)} events", lambda e: e.get("uuid") in sent, count=len(sent))
+        assert {e["uuid"] for e in arrived} == set(sent)
+        for event in arrived:
+            assert event["forwarded"] is True and event["ip"] == "127.0.0.1", event
+        assert relay_answers and all(status == 200 for status, _ in relay_answers), relay_answers
+        assert not [url for url in requested if sink_host in url or "posthog.com" in url], requested
     finally:
         exit_code = server.stop()
     # Shutdown flushed every server event to the sink.
@@ -418,7 +518,7 @@ def test_page_works_without_a_token(render, npm_env, browser):
         page, page_errors = new_page(browser)
         requested = []
         page.on("request", lambda request: requested.append(request.url))
-        page.goto(f"{base}/")
+        assert_strict_csp(page.goto(f"{base}/"))
         wait_visible(page, "#signup-form")
         assert "PostHog is off" in page.inner_text("#posthog-status")
         response = sign_up(page, "grace@example.com", "Grace Hopper")
@@ -428,5 +528,6 @@ def test_page_works_without_a_token(render, npm_env, browser):
         assert page.evaluate("window.posthog") is None
         assert not [url for url in requested if "posthog-js" in url]
         assert page_errors == [], page_errors
+        assert csp_violations(page) == []
     finally:
         assert server.stop() == 0, "".join(server.output)

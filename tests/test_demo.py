@@ -55,6 +55,8 @@ def test_demo_shows_an_event_arrive(npm_cache):
     # The event reached the local sink, which printed it.
     assert "[posthog] " in out and "user_signed_up" in out
     assert "smoke: the sink printed the signup event" in out
+    # The page's way to PostHog: through the server's relay, answered by the sink.
+    assert re.search(r"smoke: the relay at /\w+ answered 200 from the sink", out), out[-4000:]
     assert "Stopped. " in out  # the sink was stopped, not killed
     # Whole lines only: no line holds two processes' prefixes.
     assert not re.search(r"\[(posthog|server)\] .*\[(posthog|server)\] ", out), out[-4000:]

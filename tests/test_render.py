@@ -36,7 +36,9 @@ def test_default_render(render):
     pkg = package_json(project)
     assert pkg["name"] == "posthog-node-app"
     assert pkg["description"] == "A Node.js server with PostHog analytics"
-    assert pkg["config"] == {"port": 3000, "posthogHost": US}
+    assert pkg["config"] == {"port": 3000, "posthogHost": US, "posthogProxyPath": pkg["config"]["posthogProxyPath"]}
+    # The page's relay path, drawn for this project (tests/test_browser.py checks it further).
+    assert re.fullmatch(r"/[a-z0-9]{8}", pkg["config"]["posthogProxyPath"])
     assert "express" in pkg["dependencies"]
     assert "posthog-node" in pkg["dependencies"]
     for script in ("start", "dev", "test", "posthog:check", "posthog:inspect"):
@@ -63,6 +65,8 @@ def test_answers_file(render, template):
         "posthog_host": EU,
         "port": 8080,
         "frontend": True,
+        # Never asked, drawn once and kept: updates must not change it.
+        "posthog_proxy_path": answers["posthog_proxy_path"],
         "database": "sqlite",
     }
     # `copier update` needs to know which template version the project came from.
@@ -77,7 +81,8 @@ def test_custom_host_lands_in_package_json(render, custom_host):
     result = render(posthog_host="custom", posthog_custom_host=custom_host, port=4321)
     assert result.exit_code == 0, result.exception
     project = result.project_dir
-    assert package_json(project)["config"] == {"port": 4321, "posthogHost": custom_host}
+    config = package_json(project)["config"]
+    assert config == {"port": 4321, "posthogHost": custom_host, "posthogProxyPath": config["posthogProxyPath"]}
     assert f"POSTHOG_HOST={custom_host}\n" in (project / ".env.example").read_text()
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["posthog_host"] == "custom"

@@ -202,12 +202,19 @@ def kept_files(project, edits=USER_EDITS):
     return sorted(MOVED_BY_0_5_0[edit] + ext_of(answers) for edit in edits if edit in MOVED_BY_0_5_0)
 
 
+def render_like(releases, dest, project, **answers):
+    """A fresh NEXT project with these answers and the relay path `project` drew (each
+    project with the page draws its own at generation, and keeps it across updates)."""
+    drawn = answers_of(project).get("posthog_proxy_path")
+    return render(releases, dest, NEXT, **answers, **({"posthog_proxy_path": drawn} if drawn else {}))
+
+
 def expected_after_update(releases, dest, project, edits=USER_EDITS, **answers):
     """What `project` must be once updated to NEXT: a fresh NEXT project with the same edits.
 
     An edit made in a file that 0.5.0 moved does not reach the new file: the old one
     stays, exactly as the owners committed it, until they port the edit by hand."""
-    expected = render(releases, dest, NEXT, **answers)
+    expected = render_like(releases, dest, project, **answers)
     kept = kept_files(project, edits)
     for edit in edits:
         if edit not in MOVED_BY_0_5_0 or not kept:
@@ -473,7 +480,7 @@ def test_update_from_0_4_0_keeps_a_route_and_an_event_edit_for_porting(releases,
     edit_an_event_property(project)
     for rel in (routes, analytics):
         (project / rel).unlink()
-    ported = render(releases, tmp_path / "ported", NEXT, project_name="shop-api", language=language)
+    ported = render_like(releases, tmp_path / "ported", project, project_name="shop-api", language=language)
     make_user_edits(ported, edits)
     assert differences(project, ported) == []
 
@@ -522,7 +529,7 @@ def test_an_unedited_project_crosses_0_5_0_without_a_word(releases, tmp_path):
     assert not (project / "src" / "routes.js").exists()
     assert not (project / "src" / "analytics.js").exists()
     assert (project / "src" / "mine.js").read_text() == "export const mine = 1;\n"
-    expected = render(releases, tmp_path / "expected", NEXT, framework="koa")
+    expected = render_like(releases, tmp_path / "expected", project, framework="koa")
     (expected / "src" / "mine.js").write_text("export const mine = 1;\n")
     assert differences(project, expected) == []
     assert_clean_merge(project)
@@ -864,7 +871,7 @@ def test_switching_language_replaces_the_sources(releases, tmp_path, old, new):
     result = update(project, "--data", f"language={new}")
     assert f"Your own {old_ext} files stay as they are: src/mine{old_ext}" in result.stderr
 
-    expected = render(releases, tmp_path / "expected", NEXT, language=new, project_name="app")
+    expected = render_like(releases, tmp_path / "expected", project, language=new, project_name="app")
     (expected / "src" / f"mine{old_ext}").write_text("export const mine = 1;\n")
     assert differences(project, expected) == []
     assert_clean_merge(project)

@@ -4,14 +4,18 @@ and how to fix it; good answers are accepted."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from copier import run_copy
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2_ansible_filters import AnsibleCoreFiltersExtension
 
-from helpers import copier_error, package_json
+from helpers import ROOT, copier_error, package_json
 from validators import VISIBLE, first_clause, suggestion, validate, visible_line
 
 # --- project_name -----------------------------------------------------------
@@ -269,6 +273,60 @@ def test_custom_host_required_with_defaults(render):
     """`--defaults` with `custom` and no URL is refused: there is no default host."""
     message = copier_error(render(posthog_host="custom"))
     assert 'Question "posthog_custom_host" is required' in message
+
+
+# --- posthog_proxy_path (never asked; drawn, or given with --data) -----------
+
+BAD_PROXY_PATHS = [
+    ("/ingest", ["Blockers drop such paths", "use '/r7kx2mqd'"]),
+    ("/e/Analytics", ["Blockers drop such paths"]),
+    ("/posthog", ["Blockers drop such paths"]),
+    ("/tracking-pixel", ["Blockers drop such paths"]),
+    ("relay", ["Not a path", "use '/relay'"]),
+    ("/relay/", ["Not a path", "use '/relay'"]),
+    ("/re lay", ["Not a path", "use '/relay'"]),
+    ("/", ["Not a path", "use '/r7kx2mqd'"]),
+    ("/a/../b", ["Not a path", "use '/a/b'"]),
+    ("/api", ["The app uses that path", "use '/r7kx2mqd'"]),
+    ("/vendor/x", ["The app uses that path"]),
+    ("/health", ["The app uses that path"]),
+]
+GOOD_PROXY_PATHS = ["/r7kx2mqd", "/relay", "/a/b-c_d.e~f", "/Mixed2"]
+
+
+@pytest.mark.parametrize("path,fragments", BAD_PROXY_PATHS, ids=[p for p, _ in BAD_PROXY_PATHS])
+def test_bad_proxy_path_refused(render, path, fragments):
+    message = copier_error(render(posthog_proxy_path=path))
+    assert "Validation error for question 'posthog_proxy_path'" in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+@pytest.mark.parametrize("path", [p for p, _ in BAD_PROXY_PATHS], ids=repr)
+def test_each_proxy_path_message_shows_problem_and_fix_first_and_its_fix_is_valid(path):
+    message = validate("posthog_proxy_path", path)
+    assert first_clause(message) in visible_line("posthog_proxy_path", message), message
+    fix = suggestion(message)
+    assert fix and message.index(f"use '{fix}'") <= VISIBLE - 6, message
+    assert validate("posthog_proxy_path", fix) == "", f"suggested {fix!r} is refused"
+
+
+@pytest.mark.parametrize("path", GOOD_PROXY_PATHS)
+def test_good_proxy_path_accepted(render, path):
+    result = render(posthog_proxy_path=path)
+    assert result.exit_code == 0, result.exception
+    assert package_json(result.project_dir)["config"]["posthogProxyPath"] == path
+
+
+def test_drawn_proxy_paths_pass_their_own_check():
+    """The default is drawn from letters without vowels and digits: it can never spell a
+    word blockers look for, and always passes the validator."""
+    default = yaml.safe_load((ROOT / "copier.yml").read_text())["posthog_proxy_path"]["default"]
+    env = SandboxedEnvironment(extensions=[AnsibleCoreFiltersExtension])
+    for _ in range(200):
+        path = env.from_string(default).render()
+        assert re.fullmatch(r"/[a-z][a-z0-9]{7}", path), path
+        assert validate("posthog_proxy_path", path) == "", path
 
 
 # --- posthog_project_token --------------------------------------------------

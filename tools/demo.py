@@ -10,7 +10,8 @@ run under Node 24 fetched by `npm exec --package node@24`. Ctrl-C stops the
 server first, which delivers its last events to the sink, then the sink.
 
 `--smoke` (used by tests/test_demo.py): once both are up, sign a user up through
-the API, wait until the sink prints the event, and stop.
+the API, wait until the sink prints the event, fetch posthog-js's remote config
+through the server's relay (as the page does), and stop.
 """
 
 from __future__ import annotations
@@ -174,6 +175,7 @@ def main() -> int:
         children.append(start("server", script("start", node), server_env, lines, signed_up))
         base = f"http://localhost:{port}"
         wait_for(f"{base}/health", children)
+        relay = json.loads((DEMO / "package.json").read_text())["config"]["posthogProxyPath"]
         say(f"""
 ==============================================================================
  The demo project runs ({DEMO.relative_to(ROOT)}), sending its events to a local
@@ -188,8 +190,10 @@ def main() -> int:
 
  Each event the server (and the page) sends appears below as [posthog] lines,
  about 5 s after the request: posthog-node sends events in batches, as it
- would in production. Ctrl-C stops the server (which sends what is left),
- then the stand-in.
+ would in production. The page's posthog-js reaches the stand-in through the
+ server's own relay, {base}{relay}/ (past ad blockers), so its events
+ show the browser's address. Ctrl-C stops the server (which sends what is
+ left), then the stand-in.
 ==============================================================================
 """)
         if args.smoke:
@@ -202,6 +206,9 @@ def main() -> int:
             if not signed_up.wait(30):
                 raise SystemExit("smoke: the sink never printed user_signed_up")
             say("smoke: the sink printed the signup event")
+            with urllib.request.urlopen(f"{base}{relay}/array/{TOKEN}/config.js", timeout=10) as response:
+                assert b"_POSTHOG_REMOTE_CONFIG" in response.read()
+                say(f"smoke: the relay at {relay} answered {response.status} from the sink")
             return 0
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

@@ -13,8 +13,8 @@ const $ = (selector) => document.querySelector(selector);
 const posthog = await startPostHog();
 
 /**
- * Starts posthog-js with the project token and host the server was given, or
- * returns null when it has no token: then the page works without analytics.
+ * Starts posthog-js with the project token the server was given, or returns
+ * null when it has no token: then the page works without analytics.
  */
 async function startPostHog() {
   let config = {};
@@ -34,7 +34,12 @@ async function startPostHog() {
     return null;
   }
   posthog.init(config.token, {
-    api_host: config.host,
+    // The server's relay to PostHog, on this page's own origin: blockers that
+    // drop requests to PostHog's domains let these through, and the page's
+    // Content-Security-Policy can allow connections to 'self' only.
+    api_host: config.apiHost,
+    // Links into PostHog's app (the toolbar) still go to PostHog itself.
+    ui_host: config.uiHost,
     defaults: '2026-01-30',
     // Only this page's own host gets the headers: never send them to third parties.
     tracing_headers: [window.location.hostname],

@@ -15,8 +15,9 @@ import { gunzipSync } from 'node:zlib';
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
-// posthog-node posts to /batch/; posthog-js (and older SDKs) to the others.
-const CAPTURE_PATHS = new Set(['/batch', '/e', '/i/v0/e', '/capture', '/track']);
+// posthog-node posts to /batch/; posthog-js (and older SDKs) to the others,
+// session recordings to /s/.
+const CAPTURE_PATHS = new Set(['/batch', '/e', '/i/v0/e', '/capture', '/track', '/s']);
 const CAPTURE_V1_PATH = '/i/v1/analytics/events'; // posthog-node with POSTHOG_CAPTURE_MODE=v1
 const FLAGS_PATHS = new Set(['/flags', '/decide']);
 // posthog-node with a secret key polls this for local evaluation.
@@ -161,7 +162,11 @@ export async function startCaptureSink({ port = 0, host = '127.0.0.1', flags = {
 
     const received = path === CAPTURE_V1_PATH ? fromCaptureV1(body, req.headers) : fromCaptureV0(body);
     if (received.length === 0) return reply(400, { type: 'validation_error', detail: 'No events in payload' });
+    const forwardedFor = [req.headers['x-forwarded-for']].flat().join(',').split(',')[0].trim();
+    const ip = forwardedFor || req.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
     for (const event of received) {
+      event.ip = ip;
+      event.forwarded = Boolean(forwardedFor);
       events.push(event);
       for (const listener of listeners) listener(event);
     }
@@ -623,6 +628,8 @@ function formatEvent(event) {
   const time = Number.isNaN(at.getTime()) ? String(event.timestamp) : at.toTimeString().slice(0, 8);
   const personless = props.$process_person_profile === false ? '  (anonymous, no person profile)' : '';
   const rows = [['distinct_id', event.distinct_id]];
+  // From the page, through the server's relay: the browser's own address.
+  if (event.forwarded) rows.push(['ip', `${event.ip} (X-Forwarded-For: through a relay)`]);
   if (props.$session_id !== undefined) rows.push(['$session_id', props.$session_id]);
 
   // The $-properties are SDK bookkeeping except for these few, which carry

@@ -34,6 +34,13 @@ export interface CapturedEvent {
   properties: Record<string, unknown>;
   distinct_id?: unknown;
   api_key?: string;
+  /**
+   * The sender's address as PostHog records it: the first X-Forwarded-For
+   * entry (a relay's client), else the connection's.
+   */
+  ip?: string;
+  /** Whether the request came through a proxy (it had X-Forwarded-For). */
+  forwarded?: boolean;
   uuid?: string;
   timestamp?: string;
   [field: string]: unknown;
@@ -72,8 +79,9 @@ type Reply = (status: number, payload: unknown) => void;
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
-// posthog-node posts to /batch/; posthog-js (and older SDKs) to the others.
-const CAPTURE_PATHS = new Set(['/batch', '/e', '/i/v0/e', '/capture', '/track']);
+// posthog-node posts to /batch/; posthog-js (and older SDKs) to the others,
+// session recordings to /s/.
+const CAPTURE_PATHS = new Set(['/batch', '/e', '/i/v0/e', '/capture', '/track', '/s']);
 const CAPTURE_V1_PATH = '/i/v1/analytics/events'; // posthog-node with POSTHOG_CAPTURE_MODE=v1
 const FLAGS_PATHS = new Set(['/flags', '/decide']);
 // posthog-node with a secret key polls this for local evaluation.
@@ -223,7 +231,11 @@ export async function startCaptureSink({
 
     const received = path === CAPTURE_V1_PATH ? fromCaptureV1(body, req.headers) : fromCaptureV0(body);
     if (received.length === 0) return reply(400, { type: 'validation_error', detail: 'No events in payload' });
+    const forwardedFor = [req.headers['x-forwarded-for']].flat().join(',').split(',')[0].trim();
+    const ip = forwardedFor || req.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
     for (const event of received) {
+      event.ip = ip;
+      event.forwarded = Boolean(forwardedFor);
       events.push(event);
       for (const listener of listeners) listener(event);
     }
@@ -700,6 +712,8 @@ function formatEvent(event: CapturedEvent): string {
   const time = Number.isNaN(at.getTime()) ? String(event.timestamp) : at.toTimeString().slice(0, 8);
   const personless = props.$process_person_profile === false ? '  (anonymous, no person profile)' : '';
   const rows: [string, unknown][] = [['distinct_id', event.distinct_id]];
+  // From the page, through the server's relay: the browser's own address.
+  if (event.forwarded) rows.push(['ip', `${event.ip} (X-Forwarded-For: through a relay)`]);
   if (props.$session_id !== undefined) rows.push(['$session_id', props.$session_id]);
 
   // The $-properties are SDK bookkeeping except for these few, which carry

@@ -90,6 +90,36 @@ function parsePostHogHost(value) {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+// The first path segments the app itself answers: the relay cannot have them.
+const APP_PATHS = new Set([
+  'api',
+  'health',
+  'debug',
+  'vendor',
+  'posthog-config.json',
+  'index.html',
+  'app.js',
+  'style.css',
+]);
+
+/**
+ * A path of one or more segments (letters, digits, - . _ ~), without the
+ * trailing '/', that none of the app's own routes use. Null without a
+ * default: a project generated without the page has no relay.
+ */
+function parseProxyPath(value) {
+  const text = value?.trim().replace(/(.)\/+$/, '$1') || defaults.posthogProxyPath;
+  if (!text) return null;
+  if (!/^(\/[\w.~-]+)+$/.test(text) || /\/\.\.?(\/|$)/.test(text)) {
+    throw new Error(`POSTHOG_PROXY_PATH must be a path such as /r7kx2mqd (letters, digits, - . _ ~), got "${text}"`);
+  }
+  const first = text.split('/')[1].toLowerCase();
+  if (APP_PATHS.has(first)) {
+    throw new Error(`POSTHOG_PROXY_PATH must not start with /${first}, which the app itself answers; got "${text}"`);
+  }
+  return text;
+}
+
 /** The server's settings, read from the environment once at start-up; throws a one-line Error when one is wrong. */
 export function loadConfig(env = process.env) {
   return {
@@ -106,6 +136,7 @@ export function loadConfig(env = process.env) {
       debug: env.POSTHOG_DEBUG === 'true',
       secretKey: parseSecretKey(env.POSTHOG_SECRET_KEY),
       flagsPollIntervalMs: parsePollInterval(env.POSTHOG_FLAGS_POLL_INTERVAL_MS),
+      proxyPath: parseProxyPath(env.POSTHOG_PROXY_PATH),
     },
   };
 }

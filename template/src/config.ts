@@ -10,6 +10,11 @@ export interface PostHogConfig {
   /** A feature-flags secret key: with it, flags are evaluated locally. */
   secretKey: string | undefined;
   flagsPollIntervalMs: number | undefined;
+  /**
+   * POSTHOG_PROXY_PATH: where the page's posthog-js reaches PostHog through
+   * this server (src/relay.ts). Null in a project without the page.
+   */
+  proxyPath: string | null;
 }
 
 /** pino's levels, most to least severe; `silent` writes no log lines. */
@@ -37,7 +42,7 @@ const MAX_SESSION_TTL_SECONDS = 10 * 365 * 24 * 60 * 60;
 // Defaults chosen when the project was generated live in package.json "config",
 // so there is one place to change them and no generated constants in the code.
 const { config: defaults } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  config: { port: number; posthogHost: string };
+  config: { port: number; posthogHost: string; posthogProxyPath?: string };
 };
 
 function parsePort(value: string | undefined): number {
@@ -118,6 +123,36 @@ function parsePostHogHost(value: string | undefined): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+// The first path segments the app itself answers: the relay cannot have them.
+const APP_PATHS = new Set([
+  'api',
+  'health',
+  'debug',
+  'vendor',
+  'posthog-config.json',
+  'index.html',
+  'app.js',
+  'style.css',
+]);
+
+/**
+ * A path of one or more segments (letters, digits, - . _ ~), without the
+ * trailing '/', that none of the app's own routes use. Null without a
+ * default: a project generated without the page has no relay.
+ */
+function parseProxyPath(value: string | undefined): string | null {
+  const text = value?.trim().replace(/(.)\/+$/, '$1') || defaults.posthogProxyPath;
+  if (!text) return null;
+  if (!/^(\/[\w.~-]+)+$/.test(text) || /\/\.\.?(\/|$)/.test(text)) {
+    throw new Error(`POSTHOG_PROXY_PATH must be a path such as /r7kx2mqd (letters, digits, - . _ ~), got "${text}"`);
+  }
+  const first = text.split('/')[1].toLowerCase();
+  if (APP_PATHS.has(first)) {
+    throw new Error(`POSTHOG_PROXY_PATH must not start with /${first}, which the app itself answers; got "${text}"`);
+  }
+  return text;
+}
+
 /** The server's settings, read from the environment once at start-up; throws a one-line Error when one is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -134,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       debug: env.POSTHOG_DEBUG === 'true',
       secretKey: parseSecretKey(env.POSTHOG_SECRET_KEY),
       flagsPollIntervalMs: parsePollInterval(env.POSTHOG_FLAGS_POLL_INTERVAL_MS),
+      proxyPath: parseProxyPath(env.POSTHOG_PROXY_PATH),
     },
   };
 }

@@ -243,7 +243,7 @@ function problemReporter({ host, debug }: Pick<PostHogConfig, 'host' | 'debug'>,
 }
 
 export function createPostHog(
-  { apiKey, host, debug, secretKey, flagsPollIntervalMs }: PostHogConfig,
+  { apiKey, host, debug, secretKey, flagsPollIntervalMs }: Omit<PostHogConfig, 'proxyPath'>,
   log: Log,
 ): PostHog {
   if (!apiKey) {

@@ -1,9 +1,12 @@
-// The browser page (public/): served at /, with posthog-js from node_modules and
-// a config route that exposes the project token and host and nothing else.
-// Static files are no part of the API's event or error reporting.
+// The browser page (public/): served at /, with posthog-js from node_modules,
+// security headers that keep scripts and connections to this origin, and a
+// config route that exposes the project token and where posthog-js sends
+// events (the relay, test/relay.test) and nothing else. Static files are no
+// part of the API's event or error reporting.
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../src/config.ts';
 import { assertError } from './support/client.ts';
 import { runScenario, startApp } from './support/in-process.ts';
 
@@ -23,8 +26,12 @@ function abandonDownload(baseUrl: string, path: string) {
 /** What the page learns from GET /posthog-config.json. */
 interface PosthogConfig {
   token: string | null;
-  host: string;
+  apiHost: string;
+  uiHost: string;
 }
+
+// The project's relay path: package.json's default, as the app gets it.
+const RELAY = loadConfig({}).posthog.proxyPath!;
 
 describe('the browser page', { concurrency: true }, () => {
   it('GET / serves the page, its script and stylesheet, and posthog-js from node_modules', async () => {
@@ -50,7 +57,28 @@ describe('the browser page', { concurrency: true }, () => {
     });
   });
 
-  it('GET /posthog-config.json exposes the project token and host, nothing else', async () => {
+  it('serves every file with a CSP that keeps scripts and connections to this origin', async () => {
+    await runScenario(async (api) => {
+      for (const path of ['/', '/index.html', '/app.js', '/style.css', '/vendor/posthog-js/module.full.js']) {
+        const res = await api.request('GET', path);
+        assert.equal(res.status, 200, path);
+        const policy = Object.fromEntries(
+          res.headers
+            .get('content-security-policy')!
+            .split(';')
+            .map((directive) => directive.trim().split(/\s+/))
+            .map(([name, ...sources]) => [name, sources]),
+        );
+        assert.deepEqual(policy['script-src'], ["'self'"], path);
+        assert.deepEqual(policy['connect-src'], ["'self'"], path);
+        assert.deepEqual(policy['default-src'], ["'self'"], path);
+        assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+        assert.equal(res.headers.get('referrer-policy'), 'strict-origin-when-cross-origin', path);
+      }
+    });
+  });
+
+  it('GET /posthog-config.json exposes the project token and where posthog-js sends events, nothing else', async () => {
     const { result, server } = await runScenario(
       async (api, sink) => {
         const res = await api.request<PosthogConfig>('GET', '/posthog-config.json');
@@ -60,8 +88,25 @@ describe('the browser page', { concurrency: true }, () => {
     );
     assert.equal(result.res.status, 200);
     assert.match(result.res.headers.get('content-type')!, /application\/json/);
-    assert.deepEqual(result.res.body, { token: server.token, host: result.sinkUrl });
+    // The relay on this origin; PostHog's app is the custom host itself (here the sink).
+    assert.deepEqual(result.res.body, { token: server.token, apiHost: RELAY, uiHost: result.sinkUrl });
     assert.ok(!result.res.text.includes('must-not-leak'));
+  });
+
+  it("posthog-js's ui_host is PostHog's app for the cloud, and POSTHOG_PROXY_PATH moves the relay", async () => {
+    for (const [host, uiHost] of [
+      ['https://us.i.posthog.com', 'https://us.posthog.com'],
+      ['https://eu.i.posthog.com', 'https://eu.posthog.com'],
+    ]) {
+      const server = await startApp({ env: { POSTHOG_HOST: host, POSTHOG_PROXY_PATH: '/elsewhere/r2' } });
+      try {
+        const res = await server.request<PosthogConfig>('GET', '/posthog-config.json');
+        assert.deepEqual(res.body, { token: server.token, apiHost: '/elsewhere/r2', uiHost });
+      } finally {
+        // Its PostHog is not reachable from here; nothing was captured to deliver.
+        assert.equal(await server.stop(), 0);
+      }
+    }
   });
 
   it('without a token the config says so, and the page runs without analytics', async () => {
@@ -70,7 +115,7 @@ describe('the browser page', { concurrency: true }, () => {
       const res = await server.request<PosthogConfig>('GET', '/posthog-config.json');
       assert.equal(res.status, 200);
       assert.equal(res.body.token, null);
-      assert.deepEqual(Object.keys(res.body).sort(), ['host', 'token']);
+      assert.deepEqual(Object.keys(res.body).sort(), ['apiHost', 'token', 'uiHost']);
       assert.equal((await server.request('GET', '/')).status, 200);
     } finally {
       await server.stop();

@@ -75,6 +75,20 @@ for (const name of Object.keys(CONSOLE_STREAMS) as (keyof typeof CONSOLE_STREAMS
   });
 }
 
+/** `store`, noting the name of each of its methods called in `calls`. */
+function recordingCalls<T extends object>(store: T, calls: string[]): T {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(name));
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
 /**
  * Starts the app and resolves once it listens. `token: null` starts it
  * without a PostHog token; `env` adds or overrides variables. Each app gets an
@@ -105,7 +119,9 @@ export async function startApp({ sink, token = newProjectToken(), env = {} }: Ap
     });
 
     return await appOutput.run(output, async () => {
-      const store = await openStore(config.databaseUrl);
+      // Every Store method the app calls, by name, in order: what a request did to the database.
+      const storeCalls: string[] = [];
+      const store = recordingCalls(await openStore(config.databaseUrl), storeCalls);
       closers.push(() => store.close());
       const posthog = createPostHog(config.posthog, logger);
       // stopPostHog shuts the client down once all was delivered. A server
@@ -132,6 +148,8 @@ export async function startApp({ sink, token = newProjectToken(), env = {} }: Ap
         output,
         /** The sink the app sends to (none when env.POSTHOG_HOST names another host). */
         sink: target,
+        /** The names of the Store methods the app has called so far, in order. */
+        storeCalls,
         ...createClient(server.url),
 
         /**

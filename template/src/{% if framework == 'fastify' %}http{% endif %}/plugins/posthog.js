@@ -18,6 +18,8 @@ export default fp(
     // $exception included, carries that person and session. A callback-style
     // hook, so that the rest of the request runs inside withContext().
     fastify.addHook('onRequest', (request, reply, done) => {
+      // The page's analytics relay (routes/relay.js) is no API request.
+      if (request.routeOptions.config.relay) return done();
       resolveCaller(store, { headers: request.headers, method: request.method, url: request.url }).then(
         (caller) => {
           request.caller = caller;

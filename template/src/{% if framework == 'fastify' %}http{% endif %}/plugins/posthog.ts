@@ -45,6 +45,8 @@ export default fp<PostHogPluginOptions>(
     // $exception included, carries that person and session. A callback-style
     // hook, so that the rest of the request runs inside withContext().
     fastify.addHook('onRequest', (request, reply, done) => {
+      // The page's analytics relay (routes/relay.ts) is no API request.
+      if (request.routeOptions.config.relay) return done();
       resolveCaller(store, { headers: request.headers, method: request.method, url: request.url }).then(
         (caller) => {
           request.caller = caller;

@@ -15,9 +15,16 @@ const pageRoutes = async (fastify, { page }) => {
   });
 
   fastify.get('/posthog-config.json', async () => page.browserConfig);
-  fastify.register(fastifyStatic, { root: page.publicDir });
+  // Every file carries the page's security headers (its CSP among them).
+  const setHeaders = (reply) => reply.headers(page.headers);
+  fastify.register(fastifyStatic, { root: page.publicDir, setHeaders });
   // reply.sendFile() comes with the first registration only.
-  fastify.register(fastifyStatic, { root: page.posthogJsDir, prefix: '/vendor/posthog-js/', decorateReply: false });
+  fastify.register(fastifyStatic, {
+    root: page.posthogJsDir,
+    prefix: '/vendor/posthog-js/',
+    decorateReply: false,
+    setHeaders,
+  });
 };
 
 export default pageRoutes;

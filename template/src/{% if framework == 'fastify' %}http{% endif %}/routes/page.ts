@@ -1,5 +1,5 @@
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { NOT_FOUND } from '../../domain/errors.ts';
 import type { Page } from '../../domain/page.ts';
 
@@ -21,9 +21,16 @@ const pageRoutes: FastifyPluginAsync<PageOptions> = async (fastify, { page }) =>
   });
 
   fastify.get('/posthog-config.json', async () => page.browserConfig);
-  fastify.register(fastifyStatic, { root: page.publicDir });
+  // Every file carries the page's security headers (its CSP among them).
+  const setHeaders = (reply: FastifyReply) => reply.headers(page.headers);
+  fastify.register(fastifyStatic, { root: page.publicDir, setHeaders });
   // reply.sendFile() comes with the first registration only.
-  fastify.register(fastifyStatic, { root: page.posthogJsDir, prefix: '/vendor/posthog-js/', decorateReply: false });
+  fastify.register(fastifyStatic, {
+    root: page.posthogJsDir,
+    prefix: '/vendor/posthog-js/',
+    decorateReply: false,
+    setHeaders,
+  });
 };
 
 export default pageRoutes;
