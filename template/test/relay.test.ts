@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { loadConfig } from '../src/config.ts';
 import { relayFor, relayRequestHeaders, upstreamFor } from '../src/relay.ts';
+import { UNREACHABLE_POSTHOG } from './support/client.ts';
 import { namesOf } from './support/events.ts';
 import { startApp, startCaptureSink } from './support/in-process.ts';
 import { rawRequest, type NoResponse, type RawResponse } from './support/raw-http.ts';
@@ -86,19 +87,15 @@ async function startSilentPostHog() {
   };
 }
 
-/** A port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const server = createTcpServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** What a raw response says, for an assertion's message. */
 const why = (res: RawResponse | NoResponse) => ('error' in res ? res.error : res.body.toString().slice(0, 500));
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const relayLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('PostHog relay:'));
+/** The relay's problem lines, each from its message on (a log line starts with its time and level). */
+const relayLines = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((line) => line.includes('PostHog relay:'))
+    .map((line) => line.slice(line.indexOf('PostHog relay:')));
 
 describe('where the relay sends each request', () => {
   it('sends assets to the region assets host and the rest to POSTHOG_HOST, path and query as sent', () => {
@@ -317,7 +314,7 @@ describe('the relay over HTTP', { concurrency: true }, () => {
   });
 
   it('answers 502 when PostHog refuses connections: one log line, no $exception', async () => {
-    const posthog = `http://127.0.0.1:${await closedPort()}`;
+    const posthog = UNREACHABLE_POSTHOG;
     const server = await startApp({ env: { POSTHOG_HOST: posthog } });
     try {
       for (const [method, rest] of [
