@@ -625,6 +625,7 @@ def test_changing_an_answer_through_update(releases, tmp_path, change, port, hos
     env_before = env.read_bytes()
     commit_all(project, "Our work")
 
+    config_before = package_json(project)["config"]
     data = [arg for key, value in change.items() for arg in ("--data", f"{key}={value}")]
     update(project, *data)
 
@@ -632,7 +633,8 @@ def test_changing_an_answer_through_update(releases, tmp_path, change, port, hos
     assert differences(project, expected, ignore={".env"}) == []
     assert_clean_merge(project)
     assert {k: v for k, v in answers_of(project).items() if k in change} == change
-    assert package_json(project)["config"] == {"port": port, "posthogHost": host}
+    # The answer changed, and nothing else: the relay path drawn at generation stays.
+    assert package_json(project)["config"] == {**config_before, "port": port, "posthogHost": host}
     # .env pins nothing (0.2.0 writes none of the defaults there), so the change is live.
     assert env.read_bytes() == env_before
     assert effective_config(project) == {"port": port, "host": host}
