@@ -79,12 +79,13 @@ def test_cli_data_for_every_question(template, tmp_path):
         "--data", "posthog_custom_host=https://ph.example.com",
         "--data", "posthog_project_token=phc_fromdata",
         "--data", "port=8080",
+        "--data", "posthog_proxy_path=/relay-r7",
         str(template), str(dst),
     )
     pkg = package_json(dst)
     assert pkg["name"] == "shop-api"
     assert pkg["description"] == "Shop backend"
-    assert pkg["config"] == {"port": 8080, "posthogHost": "https://ph.example.com"}
+    assert pkg["config"] == {"port": 8080, "posthogHost": "https://ph.example.com", "posthogProxyPath": "/relay-r7"}
     assert "POSTHOG_PROJECT_TOKEN=phc_fromdata" in (dst / ".env").read_text()
 
 

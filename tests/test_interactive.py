@@ -26,7 +26,7 @@ CLEAR = "\x15"  # ctrl-u: clears the line, so typing replaces the default
 QUESTIONS = [
     (name, spec)
     for name, spec in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
-    if not name.startswith("_") and spec.get("when") is not False  # computed, never asked
+    if not name.startswith("_") and spec.get("when") is not False and spec.get("ask", True)  # computed, never asked
 ]
 
 
@@ -134,7 +134,10 @@ def test_copy_explains_each_bad_answer(template, tmp_path):
     assert "phc_typedsecret" not in transcript
     pkg = package_json(dst)
     assert pkg["name"] == "shop-api"
-    assert pkg["config"] == {"port": 8080, "posthogHost": "https://ph.example.com"}
+    # The relay's path is drawn, never asked.
+    assert pkg["config"] == {"port": 8080, "posthogHost": "https://ph.example.com",
+                             "posthogProxyPath": pkg["config"]["posthogProxyPath"]}
+    assert re.fullmatch(r"/[a-z0-9]{8}", pkg["config"]["posthogProxyPath"])
     assert "POSTHOG_PROJECT_TOKEN=phc_typedsecret" in (dst / ".env").read_text()
 
 
