@@ -8,8 +8,10 @@
 //              (against the local capture sink) vs. disabled (no token),
 //              alternating the two, a fresh server and database per phase;
 //              and both at once; with the CPU PostHog adds per request in µs;
-//   bare       posthog-node alone capturing the same event in a loop, on the
-//              same core, in the same run: what the template adds to the SDK;
+//   bare       posthog-node alone capturing the same event on the same core,
+//              in the same run: in a loop (its best case, batches of hundreds)
+//              and in batches the size the enabled server sent under load;
+//              what the template adds is the server's cost less the latter;
 //   zero loss  N todos created under load, SIGTERM, then count todo_added at
 //              the sink; and the same with the SIGTERM in the middle of the load;
 //   outages    the sink refusing connections, answering 500, stalling; p99 vs.
@@ -715,7 +717,12 @@ async function pairedPhase(tools, project, sink, routeName) {
       targets[mode] = { url: new URL(route.path, server.url).href, method: route.method, token, body: route.body, serverPid: server.pid };
     }
     if (WARMUP > 0) await Promise.all([load(tools.autocannon, { ...targets.on, duration: WARMUP }), load(tools.autocannon, { ...targets.off, duration: WARMUP })]);
+    await sink.reset();
     const [on, off] = await Promise.all([load(tools.autocannon, { ...targets.on, duration: DURATION }), load(tools.autocannon, { ...targets.off, duration: DURATION })]);
+    // How the SDK batched the enabled server's events (only it sends): the bare loop is measured at that size.
+    const sent = await sink.counts();
+    on.events = sent.events;
+    on.batches = sent.requests['/batch'] ?? 0;
     on.crashed = servers.on.crashed;
     off.crashed = servers.off.crashed;
     return { on, off, foreign: Math.max(on.foreign, off.foreign), steal: Math.max(on.steal, off.steal) };
@@ -764,7 +771,7 @@ async function measureOverhead(tools, project, sink) {
     for (let round = 0; round < PAIRED_ROUNDS; round += 1) {
       const label = `${routeName} enabled and disabled at once`;
       const result = await undisturbed(label, () => pairedPhase(tools, project, sink, routeName));
-      log(`  ${label}: ${result.on.rps.toFixed(0)} vs ${result.off.rps.toFixed(0)} req/s, server CPU ${result.on.cpuUs.toFixed(0)} vs ${result.off.cpuUs.toFixed(0)} µs/request, p99 ${result.on.p99} vs ${result.off.p99} ms, failed ${result.on.non2xx + result.on.errors + result.off.non2xx + result.off.errors}, other work ${result.foreign.toFixed(2)} cores`);
+      log(`  ${label}: ${result.on.rps.toFixed(0)} vs ${result.off.rps.toFixed(0)} req/s, server CPU ${result.on.cpuUs.toFixed(0)} vs ${result.off.cpuUs.toFixed(0)} µs/request, p99 ${result.on.p99} vs ${result.off.p99} ms, ${result.on.events} events in ${result.on.batches} batches, failed ${result.on.non2xx + result.on.errors + result.off.non2xx + result.off.errors}, other work ${result.foreign.toFixed(2)} cores`);
       paired.push(result);
     }
 
@@ -777,9 +784,11 @@ async function measureOverhead(tools, project, sink) {
         // What one saturated core serves enabled vs. disabled: the inverse ratio of CPU per request.
         ratio: median(paired.map((r) => r.off.cpuUs / r.on.cpuUs)),
         roundRatios: paired.map((r) => r.off.cpuUs / r.on.cpuUs),
+        // Events per batch the enabled server sent (POST: one event per request).
+        eventsPerBatch: median(paired.map((r) => r.on.events / Math.max(1, r.on.batches))),
         failed: paired.reduce((sum, r) => sum + r.on.non2xx + r.on.errors + r.off.non2xx + r.off.errors, 0),
         crashed: paired.some((r) => r.on.crashed || r.off.crashed),
-        rounds: paired.map((r) => ({ foreign: r.foreign, steal: r.steal, attempts: r.attempts, on: { rps: r.on.rps, cpuUs: r.on.cpuUs, p50: r.on.p50, p99: r.on.p99 }, off: { rps: r.off.rps, cpuUs: r.off.cpuUs, p50: r.off.p50, p99: r.off.p99 } })),
+        rounds: paired.map((r) => ({ foreign: r.foreign, steal: r.steal, attempts: r.attempts, on: { rps: r.on.rps, cpuUs: r.on.cpuUs, p50: r.on.p50, p99: r.on.p99, events: r.on.events, batches: r.on.batches }, off: { rps: r.off.rps, cpuUs: r.off.cpuUs, p50: r.off.p50, p99: r.off.p99 } })),
       },
 
       on: summary('on'),
@@ -958,11 +967,11 @@ async function measureOutages(tools, project, sink, controlSink) {
  * /api/todos sends, then a flush; its CPU per event less the same loop
  * without the SDK (bare-capture.mjs).
  */
-async function barePhase(project, sink) {
+async function barePhase(project, sink, batch) {
   await sink.setMode('ok');
   await sink.reset();
   const cpu = watchCpu();
-  const [command, args] = pinned(SERVER_CPU, process.execPath, ['bench-bare-capture.mjs', sink.url, String(BARE_EVENTS)]);
+  const [command, args] = pinned(SERVER_CPU, process.execPath, ['bench-bare-capture.mjs', sink.url, String(BARE_EVENTS), String(batch)]);
   const child = spawn(command, args, { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   ourPids.add(child.pid);
   let stdout = '';
@@ -975,22 +984,26 @@ async function barePhase(project, sink) {
   if (code !== 0) throw new Error(`bare posthog-node loop failed (${code}):\n${stderr.slice(-3000)}`);
   const result = JSON.parse(stdout.trim().split('\n').at(-1));
   const delivered = await settle(sink, 'todo_added', BARE_EVENTS);
-  return { ...result, delivered, ...disturbance };
+  const batches = (await sink.counts()).requests['/batch'] ?? 0;
+  return { ...result, delivered, batches, ...disturbance };
 }
 
-async function measureBare(project, sink) {
+/** batch 0: the loop (the SDK batches as it likes); else batches of that many events. */
+async function measureBare(project, sink, batch = 0) {
   const rounds = [];
   for (let round = 0; round < BARE_ROUNDS; round += 1) {
-    const r = await undisturbed('bare posthog-node', () => barePhase(project, sink));
-    log(`  bare posthog-node (${project.versions['posthog-node']}): ${r.perEventUs.toFixed(0)} µs of CPU per event (loop ${(r.loopUs / r.events).toFixed(0)}, without the SDK ${(r.baselineUs / r.events).toFixed(0)}), ${r.delivered} of ${r.events} delivered, other work ${r.foreign.toFixed(2)} cores`);
+    const r = await undisturbed('bare posthog-node', () => barePhase(project, sink, batch));
+    log(`  bare posthog-node (${project.versions['posthog-node']}), ${batch ? `batches of ${batch}` : 'loop'}: ${r.perEventUs.toFixed(0)} µs of CPU per event (loop ${(r.loopUs / r.events).toFixed(0)}, without the SDK ${(r.baselineUs / r.events).toFixed(0)}), ${r.delivered} of ${r.events} delivered in ${r.batches} batches, other work ${r.foreign.toFixed(2)} cores`);
     rounds.push(r);
   }
   return {
     perEventUs: median(rounds.map((r) => r.perEventUs)),
     roundUs: rounds.map((r) => r.perEventUs),
     events: BARE_EVENTS,
+    batch,
     delivered: Math.min(...rounds.map((r) => r.delivered)),
-    rounds: rounds.map(({ perEventUs, loopUs, baselineUs, delivered, foreign, steal, attempts }) => ({ perEventUs, loopUs, baselineUs, delivered, foreign, steal, attempts })),
+    eventsPerBatch: median(rounds.map((r) => r.delivered / Math.max(1, r.batches))),
+    rounds: rounds.map(({ perEventUs, loopUs, baselineUs, delivered, batches, foreign, steal, attempts }) => ({ perEventUs, loopUs, baselineUs, delivered, batches, foreign, steal, attempts })),
   };
 }
 
@@ -1093,8 +1106,12 @@ function report(results, meta) {
   const flagRows = [];
   const us = (n) => (Number.isFinite(n) ? `${n.toFixed(0)} µs` : 'n/a');
   for (const [framework, perFramework] of Object.entries(results)) {
-    const bare = perFramework.bare;
-    if (bare) bareRows.push([framework, String(bare.events), `${bare.delivered}`, `**${us(bare.perEventUs)}**`, bare.roundUs.map(f0).join(' ')]);
+    const loop = perFramework.bare;
+    const bareRow = (label, b) => [framework, label, String(b.events), `${b.delivered}`, f0(b.eventsPerBatch), `**${us(b.perEventUs)}**`, b.roundUs.map(f0).join(' ')];
+    if (loop) bareRows.push(bareRow('loop (the SDK batches as it likes)', loop));
+    for (const [database, result] of Object.entries(perFramework.databases)) {
+      if (result.bare) bareRows.push(bareRow(`batches of ${result.bare.batch} (as the ${database} server sent them)`, result.bare));
+    }
     const fl = perFramework.flags;
     if (fl) {
       for (const [mode, x] of [['remote (/flags per call)', fl.remote], ['local (POSTHOG_SECRET_KEY)', fl.local]]) {
@@ -1114,11 +1131,12 @@ function report(results, meta) {
         const p = r.paired;
         if (p) {
           const added = p.onCpuUs - p.offCpuUs;
-          const event = route.startsWith('POST');
+          const bare = route.startsWith('POST') ? result.bare : undefined;
           pairedRows.push([
             framework, database, route, `${f0(p.onRps)} / ${f0(p.offRps)}`, `${f0(p.onCpuUs)} / ${f0(p.offCpuUs)} µs`,
             `**${f2(p.ratio)}**`, p.roundRatios.map(f2).join(' '), `**${us(added)}**`,
-            event && bare ? us(bare.perEventUs) : '–', event && bare ? us(added - bare.perEventUs) : '–',
+            bare ? f1(p.eventsPerBatch) : '–', bare ? us(bare.perEventUs) : '–', bare ? `**${us(added - bare.perEventUs)}**` : '–',
+            bare && loop ? us(loop.perEventUs) : '–',
             String(p.failed), p.ratio >= 0.95 ? 'yes' : '**no**',
           ]);
         }
@@ -1147,6 +1165,7 @@ function report(results, meta) {
       ...Object.values(r.overhead).flatMap((o) => o.paired?.rounds ?? []),
       ...Object.values(r.outages),
     ]),
+    ...perDatabase.flatMap((r) => r.bare?.rounds ?? []),
     ...Object.values(results).flatMap((r) => [...(r.bare?.rounds ?? []), ...(r.flags ? [r.flags] : [])]),
   ];
   const reruns = phases.filter((p) => p.attempts > 1).length;
@@ -1160,10 +1179,10 @@ Other work on the machine: ${phases.length} measured phases, ${reruns} re-run be
 ${section('Overhead, one after the other: PostHog enabled (local sink) vs. disabled',
     'Medians over the rounds; the ratio is the median of each round\'s enabled/disabled ratio. On a virtual machine whose CPU speed drifts from one phase to the next, these are noisy (see the ratio per round, and the GET rows: no event, so nothing to measure): the table below is the one to judge by.',
     ['framework', 'database', 'route', 'req/s on', 'req/s off', 'ratio', 'p50 on / off', 'ratio', 'p99 on / off', 'ratio', 'server CPU per request on / off', 'ratio', 'req/s ratio per round'], overheadRows)}${section('Overhead, both at once: enabled and disabled servers sharing the server core',
-    `Each under its own autocannon (${CONNECTIONS} connections), ${PAIRED_ROUNDS} rounds of ${DURATION} s. The ratio is disabled/enabled CPU time per request: the throughput one saturated core gives with PostHog enabled, relative to disabled. "PostHog adds" is the enabled server's CPU per request less the disabled one's, in absolute terms (POST sends one \`todo_added\` per request; GET sends nothing); "bare posthog-node" is the SDK alone capturing the same event in a loop on the same core in this run (table below), and "template adds" is the difference: the template's own work per event (request context, before_send, the property merge) and what a server's event loop does differently from a loop.`,
-    ['framework', 'database', 'route', 'req/s on / off (at once)', 'server CPU per request on / off', 'ratio', 'ratio per round', 'PostHog adds per request', 'bare posthog-node per event', 'template adds', 'failed', '≥ 0.95'], pairedRows)}${section('posthog-node alone: a capture loop on the server core',
-    `\`new PostHog(token, { host: sink, maxBatchSize: 1000 })\` (the template's batch size), ${BARE_ROUNDS} rounds of N captures of \`todo_added\` with the route's properties, yielding to the event loop every 50, then \`shutdown()\`: process CPU time (all threads) per event, less the same loop without the SDK. Delivery (JSON, gzip, HTTP) included.`,
-    ['framework', 'events', 'delivered', 'CPU per event (median)', 'per round'], bareRows)}${section('Feature flags: GET /api/stats, remote vs. local evaluation',
+    `Each under its own autocannon (${CONNECTIONS} connections), ${PAIRED_ROUNDS} rounds of ${DURATION} s. The ratio is disabled/enabled CPU time per request: the throughput one saturated core gives with PostHog enabled, relative to disabled. "PostHog adds" is the enabled server's CPU per request less the disabled one's, in absolute terms (POST sends one \`todo_added\` per request; GET sends nothing). "events per batch" is how the SDK batched the enabled server's events (at the sink, median over the rounds); "bare, same batches" is posthog-node alone capturing the same event on the same core in this run, in batches of that size (table below); "template adds" is the difference: the template's own work per event (request context, before_send, its delivery of batches) and what a server's event loop does differently from a loop. "bare, loop" is the SDK in a tight loop, which batches hundreds of events per request: its best case, not what a server under this load gets.`,
+    ['framework', 'database', 'route', 'req/s on / off (at once)', 'server CPU per request on / off', 'ratio', 'ratio per round', 'PostHog adds per request', 'events per batch', 'bare posthog-node, same batches', 'template adds', 'bare posthog-node, loop', 'failed', '≥ 0.95'], pairedRows)}${section('posthog-node alone on the server core',
+    `\`new PostHog(token, { host: sink, maxBatchSize: 1000 })\` (the template's batch size; the SDK's own fetch and gzip), ${BARE_ROUNDS} rounds of N captures of \`todo_added\` with the route's properties, then \`shutdown()\`: process CPU time (all threads) per event, less the same loop without the SDK. Delivery (JSON, gzip, HTTP) included. *Loop*: yielding to the event loop every 50 captures; the queue grows while a batch is on its way, so the SDK sends few, large batches. *Batches of N*: \`flushAt: N\` (in this script only) and an awaited \`flush()\` every N captures, N being the events per batch the enabled server sent in the "both at once" POST phases.`,
+    ['framework', 'batches', 'events', 'delivered', 'events per batch', 'CPU per event (median)', 'per round'], bareRows)}${section('Feature flags: GET /api/stats, remote vs. local evaluation',
     `Two enabled servers at once on the server core (${flagRowsDatabase(results)}), each sent ${STATS_RATE} GET /api/stats per second by its own autocannon (${CONNECTIONS} connections) for ${FLAGS_DURATION} s; the route evaluates \`${FLAG_KEY}\` (on for everyone). Remote: a \`/flags\` request per call, which the sink answers after ${FLAGS_DELAY_MS} ms (standing in for the network round trip to PostHog). Local: \`POSTHOG_SECRET_KEY\` set, the sink serving \`/flags/definitions\` with the same delay; the server listens only once the definitions have loaded. "/flags requests" counts what each sink received during the measured load.`,
     ['framework', 'evaluation', 'p50', 'p99', 'req/s', 'server CPU per request', '/flags requests', 'failed'], flagRows)}${section('Zero loss: todos created vs. `todo_added` events at the sink', '',
     ['framework', 'database', 'when', 'todos created (2xx)', 'events at sink', 'lost', 'shutdown', 'exit'], lossRows)}${section('Outages: POST /api/todos under load while the sink is down',
@@ -1239,8 +1258,12 @@ async function main() {
         try {
           // The bare loop once per framework (its posthog-node), next to the first database's overhead phases.
           if (PARTS.has('bare') && !results[framework].bare) results[framework].bare = await measureBare(project, sink);
+          const overhead = PARTS.has('overhead') ? await measureOverhead(tools, project, sink) : {};
+          // The SDK alone at the batch size this server sent under load (POST: one event per request).
+          const batch = Math.round(overhead['POST /api/todos']?.paired?.eventsPerBatch ?? 0);
           results[framework].databases[database] = {
-            overhead: PARTS.has('overhead') ? await measureOverhead(tools, project, sink) : {},
+            overhead,
+            bare: PARTS.has('bare') && batch > 0 ? await measureBare(project, sink, batch) : undefined,
             zeroLoss: PARTS.has('zero-loss') ? await measureZeroLoss(tools, project, sink) : {},
             outages: PARTS.has('outages') ? await measureOutages(tools, project, sink, controlSink) : {},
           };
