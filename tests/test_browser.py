@@ -387,6 +387,8 @@ def test_browser_and_server_share_person_and_session(render, npm_env, browser, f
         response = log_in(page, "ada@example.com")
         assert response.status == 200
         assert_tracing_headers(response, second_anonymous_id, second_session_id)
+        # The page asks for the todos once the login has answered: wait for the third.
+        page.locator("#todo-list li").nth(2).wait_for()
         assert page.locator("#todo-list li").count() == 3, "login shows the user's todos"
 
         browser_identifies = sink.wait_for("browser $identify", from_browser("$identify"), count=2)
