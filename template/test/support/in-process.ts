@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mock } from 'node:test';
 import { format } from 'node:util';
 import { startCaptureSink } from '../../scripts/capture-sink.ts';
-import type { CapturedEvent, CaptureSink, CaptureSinkOptions, ReceivedRequest } from '../../scripts/capture-sink.ts';
+import type { CaptureSink } from '../../scripts/capture-sink.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/data/database.ts';
 import { loadPage } from '../../src/domain/page.ts';
@@ -18,6 +18,7 @@ import { listen } from './app.ts';
 import { createClient, newProjectToken } from './client.ts';
 import { newTestDatabaseUrl } from './database.ts';
 import { appendTo } from './log.ts';
+import type { ScenarioOptions, ScenarioResult as ServerScenarioResult } from './server.ts';
 
 export interface AppOptions {
   /** The capture sink the app sends to (POSTHOG_HOST); none: one of its own, closed with the app. */
@@ -36,19 +37,11 @@ export interface Output {
 
 export type TestApp = Awaited<ReturnType<typeof startApp>>;
 
-export interface ScenarioOptions {
-  flags?: CaptureSinkOptions['flags'];
-  env?: Record<string, string>;
-  token?: string | null;
-  sinkOptions?: Omit<CaptureSinkOptions, 'flags'>;
-}
+// A scenario takes the same options as one against a real server (support/server.ts).
+export type { ScenarioOptions };
 
-export interface ScenarioResult<T> {
-  result: T;
-  events: CapturedEvent[];
-  requests: ReceivedRequest[];
+export interface ScenarioResult<T> extends Omit<ServerScenarioResult<T>, 'server'> {
   server: TestApp;
-  sink: CaptureSink;
 }
 
 export { startCaptureSink };
