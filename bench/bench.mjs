@@ -33,13 +33,15 @@
 //
 //   node bench/bench.mjs [--frameworks express,fastify,koa] [--databases sqlite,postgres]
 //                        [--duration 8] [--outage-duration 10] [--stall 10] [--rounds 2]
-//                        [--connections 50] [--flags-delay 30] [--stats-rate 200]
+//                        [--paired-rounds 4] [--connections 50] [--flags-delay 30] [--stats-rate 200]
 //                        [--only overhead,bare,zero-loss,outages,flags]
-//                        [--quick] [--write docs/benchmarks.md]
+//                        [--quick] [--write docs/benchmarks.md] [--cpu-prof DIR]
 //
 // --quick: a smoke run of every part (fastify only, short phases, one round);
 // explicit options still win. `make bench` runs the defaults and writes
-// docs/benchmarks.md.
+// docs/benchmarks.md. --cpu-prof DIR: each server writes a V8 CPU profile
+// there when it stops (profiling slows it: figures of such a run are not
+// measurements).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -99,6 +101,9 @@ const { values: given } = parseArgs({
     // For working on the benchmark itself: run only some parts or routes.
     only: { type: 'string' },
     routes: { type: 'string', default: 'POST /api/todos,GET /api/todos' },
+    // Write a V8 CPU profile of every server into this directory (node --cpu-prof), named
+    // after the framework, database and whether PostHog is on: for profiling, not measuring.
+    'cpu-prof': { type: 'string' },
     // Print (and --write) the report of an earlier run from its JSON (.cache/bench-results.json).
     'report-only': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -118,7 +123,7 @@ const DEFAULTS = {
   warmup: '2',
   connections: '50',
   rounds: '2',
-  'paired-rounds': '2',
+  'paired-rounds': '4',
   'zero-loss-requests': '20000',
   stall: '10',
   'bare-events': '20000',
@@ -514,7 +519,10 @@ function serverEnv({ sink, enabled, databaseUrl, secretKey }) {
 /** A server of `project` on a new, empty database of its own (dropped when it exits). */
 async function startServer(project, { sink, enabled, secretKey }) {
   const database = project.databases.create();
-  const [command, args] = pinned(SERVER_CPU, process.execPath, ['src/server.js']);
+  const profile = given['cpu-prof']
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(given['cpu-prof'])}`, `--cpu-prof-name=${project.framework}-${project.database}-${enabled ? 'on' : 'off'}-${Date.now()}.cpuprofile`]
+    : [];
+  const [command, args] = pinned(SERVER_CPU, process.execPath, [...profile, 'src/server.js']);
   const child = spawn(command, args, { cwd: project.dir, env: serverEnv({ sink, enabled, databaseUrl: database.url, secretKey }), stdio: ['ignore', 'pipe', 'pipe'] });
   ourPids.add(child.pid);
   const output = { stdout: '', stderr: '' };
@@ -595,6 +603,8 @@ async function startServer(project, { sink, enabled, secretKey }) {
       return { code: result.code, signal: result.signal, ms: result.at - sent };
     },
     kill() {
+      // A profile is written only when the process exits by itself.
+      if (profile.length) return this.stop();
       if (!exit) child.kill('SIGKILL');
       return exited;
     },
