@@ -611,6 +611,20 @@ async function startServer(project, { sink, enabled, secretKey }) {
   };
 }
 
+/** The user's todos, page by page (GET /api/todos answers 50 at a time unless asked for up to 100). */
+async function countTodos(server, token) {
+  let count = 0;
+  let cursor = null;
+  do {
+    const query = cursor ? `?limit=100&cursor=${encodeURIComponent(cursor)}` : '?limit=100';
+    const page = await server.request('GET', `/api/todos${query}`, { token });
+    if (page.status !== 200) throw new Error(`GET /api/todos answered ${page.status}`);
+    count += page.body.todos.length;
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  return count;
+}
+
 /** One autocannon run; resolves with its JSON summary. */
 function load(autocannon, { url, method = 'GET', token, body, duration, amount, rate, connections = CONNECTIONS, serverPid }) {
   const cli = ['--json', '-n', '-c', String(connections), '-m', method, '-t', '30'];
@@ -931,8 +945,7 @@ async function outagePhase(tools, project, sink, controlSink, mode) {
     await sink.setMode('ok');
 
     // The server's own count: autocannon does not count responses still in flight when it stops.
-    const list = await server.request('GET', '/api/todos', { token }).catch(() => undefined);
-    const created = list?.body?.todos?.length ?? NaN;
+    const created = await countTodos(server, token).catch(() => NaN);
     const recovered = await settle(sink, 'todo_added', created);
     const rssRecovered = server.rssMb();
     const crashedBefore = server.crashed;
