@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 # The demo needs Copier only, not the test tools (pytest, Playwright, ...).
 DEMO_VENV ?= .venv-demo
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --maxschedchunk 1
 
 .PHONY: demo test test-fast screenshot venv clean js
 

@@ -31,6 +31,19 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first: the full cycles (about two minutes each), then the other
+    tests that install a project, then the quick ones. With `make test`'s
+    `--maxschedchunk 1` each worker takes the next test once it is free, so the
+    quick tests fill the gaps at the end instead of one worker finishing its last
+    full cycle alone."""
+    def rank(item: pytest.Item) -> int:
+        if item.path.name == "test_full_cycle.py" and item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+    items.sort(key=rank)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_copier(tmp_path_factory: pytest.TempPathFactory):
     """Keep the user's own Copier settings (defaults, trust) out of every test."""
