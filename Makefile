@@ -55,7 +55,7 @@ tools/node_modules/.package-lock.json: tools/package-lock.json
 # without them), measures PostHog's overhead (ratio and µs per event, next to bare
 # posthog-node), event loss on shutdown, outages, and /api/stats with remote vs.
 # local flag evaluation, with autocannon; prints tables and rewrites the results in
-# docs/benchmarks.md. About 30 minutes; BENCH_ARGS passes options
+# docs/benchmarks.md. About 35 minutes; BENCH_ARGS passes options
 # (`node bench/bench.mjs --help`; `--quick` for a smoke run). Under a Node older than
 # 22.22 it re-runs itself on Node 24 through `npm exec --package node@24`.
 BENCH_ARGS ?=
