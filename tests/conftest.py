@@ -35,8 +35,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Longest first: the full cycles (about two minutes each), then the other
     tests that install a project, then the quick ones. With `make test`'s
     `--maxschedchunk 1` each worker takes the next test once it is free, so the
-    quick tests fill the gaps at the end instead of one worker finishing its last
-    full cycle alone."""
+    quick tests are left to even out the two workers' loads at the end (xdist
+    otherwise hands out chunks in collection order, and the full cycles came
+    last)."""
     def rank(item: pytest.Item) -> int:
         if item.path.name == "test_full_cycle.py" and item.get_closest_marker("slow"):
             return 0
