@@ -51,7 +51,10 @@ COMPOSE_SCHEMA = TESTS / "compose-spec.json"
 LINTERS = TESTS / "linters"
 NPM_TIMEOUT = 900
 START_TIMEOUT = 30
-POSTHOG_SETTINGS = ("POSTHOG_PROJECT_TOKEN", "POSTHOG_HOST", "POSTHOG_SECRET_KEY")
+# What a user may set in .env that the container must see too (DATABASE_URL,
+# PORT, HOST and NODE_ENV are the container's own).
+ENV_SETTINGS = ("POSTHOG_PROJECT_TOKEN", "POSTHOG_API_KEY", "POSTHOG_HOST", "POSTHOG_SECRET_KEY",
+                "POSTHOG_FLAGS_POLL_INTERVAL_MS", "POSTHOG_DEBUG", "SESSION_TTL_SECONDS", "LOG_LEVEL")
 WORKFLOWS = (".github/workflows/ci.yml", ".github/workflows/template-update.yml")
 
 
@@ -230,10 +233,10 @@ def test_dockerfile_passes_hadolint_and_runs_node_as_pid_1(render, language, dat
     assert not copied & set(ignored), copied & set(ignored)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgres"])
-def test_compose_is_valid_and_passes_the_posthog_settings_from_env(render, database):
+@pytest.mark.parametrize(("database", "frontend"), [("sqlite", True), ("postgres", True), ("sqlite", False)])
+def test_compose_is_valid_and_passes_the_settings_from_env(render, database, frontend):
     token = "phc_compose_secret_token"
-    result = render(database=database, port=4321, posthog_project_token=token)
+    result = render(database=database, port=4321, posthog_project_token=token, frontend=frontend)
     assert result.exit_code == 0, result.exception
     project = result.project_dir
     compose_file = project / "compose.yaml"
@@ -245,8 +248,8 @@ def test_compose_is_valid_and_passes_the_posthog_settings_from_env(render, datab
     compose = yaml.safe_load(compose_file.read_text())
     app = compose["services"]["app"]
     assert app["build"] == "."
-    for name in POSTHOG_SETTINGS:
-        assert app["environment"][name] == f"${{{name}:-}}", name
+    passed = {name for name, value in app["environment"].items() if value == f"${{{name}:-}}"}
+    assert passed == set(ENV_SETTINGS) | ({"POSTHOG_PROXY_PATH"} if frontend else set())
     assert app["ports"] == ["4321:4321"] and app["environment"]["PORT"] == "4321"
     if database == "postgres":
         db = compose["services"]["db"]
