@@ -3,6 +3,7 @@ PostHog stand-in, see an event arrive, and lose none when Ctrl-C stops it."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -35,13 +36,25 @@ def test_readme_puts_what_a_user_does_first():
     assert "OWNER" not in readme
 
 
+@pytest.fixture
+def demo_slot():
+    """One demo at a time, across xdist workers: `make demo` rebuilds one project
+    directory (.cache/demo/) and tries ports 3000 and 8010 first, so two at once
+    would delete each other's project and race for the same ports."""
+    lock = ROOT / ".cache" / "demo.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def demo_env(npm_cache):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTHOG_", "PORT"))}
     return {**env, "TEMPLATE_TEST_NPM_CACHE": str(npm_cache)}
 
 
 @pytest.mark.slow
-def test_demo_shows_an_event_arrive(npm_cache):
+def test_demo_shows_an_event_arrive(npm_cache, demo_slot):
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "demo.py"), "--smoke"], cwd=ROOT, env=demo_env(npm_cache),
         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
@@ -63,7 +76,7 @@ def test_demo_shows_an_event_arrive(npm_cache):
 
 
 @pytest.mark.slow
-def test_ctrl_c_delivers_every_event(npm_cache):
+def test_ctrl_c_delivers_every_event(npm_cache, demo_slot):
     """Ctrl-C right after a signup, before posthog-node's 5 s batch is due: the
     server's shutdown sends the events to the stand-in, which is stopped only then."""
     demo = subprocess.Popen(
